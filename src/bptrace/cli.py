@@ -1,0 +1,160 @@
+"""The ``bptrace`` command line: the app, ``export``, ``explain`` and ``view``.
+
+Bad input of any kind exits with status 2 and one line ``bptrace: error: ...`` on stderr.
+Torch is imported only by the commands that trace a model (never by ``view``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+from bptrace.model.errors import BptraceError
+
+if TYPE_CHECKING:
+    from bptrace.model.trace import Trace
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line: ``bptrace: error: ...`` and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"bptrace: error: {message} (see bptrace --help)\n")
+
+
+def _epochs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of epochs, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="bptrace",
+        description="Watch backpropagation happen, one chain-rule factor at a time.",
+        epilog="With no command, opens the app on the classic 2-2-2 network (or --spec FILE).",
+    )
+    parser.add_argument("--version", action="version", version="bptrace 0.1.0")
+    _add_source(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("export", help="write the trace as JSON (stdout, or -o FILE)")
+    _add_source(p)
+    p.add_argument("--epochs", type=_epochs, default=0, metavar="N", help="also train N SGD steps and record the loss curve")
+    p.add_argument("--detail", choices=["scalars", "tensors"], default="auto",
+                   help="per-scalar nodes and steps, or per-layer tensors only (default: scalars up to 10,000 numbers)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p = sub.add_parser("explain", help="print the chain rule for ∂loss/∂NAME")
+    p.add_argument("name", metavar="NAME", help="a quantity: i1, w5, b3, l2, h1, o1, loss, ...")
+    _add_source(p)
+    p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
+    p.add_argument("file", metavar="FILE.json")
+    return parser
+
+
+def load_trace_for(spec_path: str | None, epochs: int = 0) -> Trace:
+    """Trace the spec's network (or the classic one), training ``epochs`` steps if asked."""
+    from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text, read_spec
+    from bptrace.tracer.api import trace_spec
+
+    spec = read_spec(spec_path) if spec_path else parse_spec_text(CLASSIC_TEXT, "classic")
+    progress = _progress_printer() if epochs >= 1000 and sys.stderr.isatty() else None
+    try:
+        return trace_spec(spec, epochs, progress)
+    finally:
+        if progress is not None:
+            sys.stderr.write("\r\033[K")
+
+
+def _progress_printer():  # type: ignore[no-untyped-def]
+    def show(done: int, total: int) -> None:
+        sys.stderr.write(f"\rtraining: {done}/{total} SGD steps ({100 * done // total}%)")
+        sys.stderr.flush()
+
+    return show
+
+
+def _check_writable(path: str) -> Path:
+    out = Path(path)
+    directory = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise BptraceError(f"{out}: is a directory")
+    if not directory.is_dir():
+        raise BptraceError(f"{out}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise BptraceError(f"{out}: permission denied")
+    return out
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bptrace.model.jsonio import dumps, write_atomic
+
+    out = _check_writable(args.output) if args.output else None
+    tr = load_trace_for(args.spec, args.epochs)
+    text = dumps(tr, args.detail)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(out, text)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bptrace.explain import explain
+
+    tr = load_trace_for(args.spec)
+    explain(tr, args.name, Console(highlight=False, soft_wrap=True))
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from bptrace.model.jsonio import load_trace
+
+    tr = load_trace(args.file)
+    return run_app(trace=tr, title=args.file)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    if args.spec:
+        from bptrace.model.spec import read_spec
+
+        read_spec(args.spec)  # refuse a bad spec before the screen opens
+    return run_app(spec_path=args.spec)
+
+
+def run_app(**kwargs: object) -> int:
+    try:
+        from bptrace.tui.app import run
+    except ImportError:
+        raise BptraceError("the app is not available in this build; try `bptrace explain w5`") from None
+    return run(**kwargs)
+
+
+COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None: cmd_app}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BptraceError as exc:
+        print(f"bptrace: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bptrace: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

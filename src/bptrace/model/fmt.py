@@ -1,0 +1,51 @@
+"""Number formatting for formulas written out the way a teacher writes them on the board."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def fmt(x: float) -> str:
+    """Format one number for a substituted formula: 6 decimals, short where exact.
+
+    ``0.15 -> "0.15"``, ``0.2 -> "0.20"``, ``0.59327 -> "0.593270"``, ``1.0 -> "1"``,
+    ``0.0821670405 -> "0.082167"``, ``0.000438567 -> "0.000438568"``, ``3.5e-05 -> "3.5e-05"``.
+    """
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "−inf"
+    if x == 0:
+        return "0"
+    if x == int(x) and abs(x) < 1e15:
+        text = str(int(x))
+    elif abs(x) < 0.1:
+        text = f"{x:.6g}"
+    elif round(x, 4) == x:  # short and exact, as written by hand: 0.15, 0.20, 0.3775
+        whole, _, frac = f"{x:.4f}".rstrip("0").partition(".")
+        text = f"{whole}.{frac.ljust(2, '0')}"
+    else:
+        text = f"{x:.6f}"
+    return text.replace("-", "−")
+
+
+def fmt_signed(x: float) -> str:
+    """Like :func:`fmt`, but negative numbers in parentheses, for use inside a product."""
+    text = fmt(x)
+    return f"({text})" if text.startswith("−") else text
+
+
+def fmt_value(value: float | Sequence[float]) -> str:
+    """Format a scalar, or a per-sample list as ``[a, b, c]``."""
+    if isinstance(value, (int, float)):
+        return fmt(float(value))
+    return "[" + ", ".join(fmt(float(v)) for v in value) + "]"
+
+
+def elide(parts: Sequence[str], sep: str, limit: int = 6) -> str:
+    """Join ``parts`` with ``sep``; beyond ``limit`` show the first few, an ellipsis, the last."""
+    if len(parts) <= limit:
+        return sep.join(parts)
+    head = list(parts[: limit - 2])
+    return sep.join([*head, f"… ({len(parts) - limit + 1} more)", parts[-1]])

@@ -1,0 +1,1 @@
+"""The only package that imports torch: hooks → Trace, networks from specs, training."""

@@ -1,0 +1,150 @@
+"""Record one forward pass of an MLP: every Linear layer and every activation, called as a
+module (``nn.Sigmoid()``) or as a plain function (``torch.sigmoid(x)`` inside ``forward``).
+
+Forward hooks on every leaf module record module calls; a TorchFunctionMode records
+activation functions called outside a module. Each recorded output gets a tensor hook for its
+gradient. Every hook is removed in a ``finally``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from bptrace.model.errors import BptraceError
+from bptrace.model.network import Activation
+
+_ACT_FUNCS: dict[Any, str] = {
+    torch.sigmoid: "sigmoid", torch.Tensor.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
+    torch.tanh: "tanh", torch.Tensor.tanh: "tanh", F.tanh: "tanh",
+    torch.relu: "relu", torch.Tensor.relu: "relu", F.relu: "relu",
+    torch.relu_: "relu", torch.Tensor.relu_: "relu",
+    F.leaky_relu: "leaky_relu",
+    torch.softmax: "softmax", torch.Tensor.softmax: "softmax", F.softmax: "softmax",
+}
+_ACT_MODULES: dict[type[nn.Module], str] = {
+    nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu",
+    nn.Softmax: "softmax",
+}
+
+
+@dataclass
+class Event:
+    """One recorded call: a Linear layer or an activation, with its input and output."""
+
+    kind: str  # "linear" | "act"
+    where: str  # module path, or the function's name
+    inp: torch.Tensor
+    out: torch.Tensor
+    value: torch.Tensor  # a copy of the output taken at once (safe from in-place changes)
+    act: Activation | None = None
+    module: nn.Module | None = None
+    grad: list[torch.Tensor] = field(default_factory=list)
+
+
+def _softmax_dim(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if "dim" in kwargs:
+        return kwargs["dim"]
+    return args[1] if len(args) > 1 else None
+
+
+def _function_activation(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Activation:
+    name = _ACT_FUNCS[func]
+    if name == "leaky_relu":
+        slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
+        return Activation(name, float(slope))
+    if name == "softmax":
+        _check_softmax_dim(_softmax_dim(args, kwargs), args[0], getattr(func, "__name__", "softmax"))
+    return Activation(name)
+
+
+def _check_softmax_dim(dim: Any, x: torch.Tensor, where: str) -> None:
+    if dim is None or dim not in (-1, x.dim() - 1):
+        raise BptraceError(
+            f"{where}: softmax must run over the last dimension (dim=-1), got dim={dim!r}"
+        )
+
+
+def _module_activation(module: nn.Module, where: str, x: torch.Tensor) -> Activation | None:
+    name = _ACT_MODULES.get(type(module))
+    if name is None:
+        return None
+    if isinstance(module, nn.LeakyReLU):
+        return Activation(name, float(module.negative_slope))
+    if isinstance(module, nn.Softmax):
+        _check_softmax_dim(module.dim, x, where)
+    return Activation(name)
+
+
+class Recorder(TorchFunctionMode):
+    """Collects :class:`Event` objects while a model runs forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[Event] = []
+        self.depth = 0  # > 0 while inside a hooked leaf module
+
+    def __torch_function__(
+        self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if self.depth == 0 and func in _ACT_FUNCS and isinstance(out, torch.Tensor):
+            act = _function_activation(func, args, kwargs)
+            self.record("act", getattr(func, "__name__", str(func)), args[0], out, act=act)
+        return out
+
+    def record(self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any) -> None:
+        event = Event(kind, where, inp, out, out.detach().clone(), **extra)
+        if out.requires_grad:
+            out.register_hook(lambda g, e=event: e.grad.append(g.detach().clone()))
+        self.events.append(event)
+
+    # module hooks -------------------------------------------------------------------------
+    def pre_hook(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        self.depth += 1
+
+    def make_hook(self, where: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
+        def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
+            self.depth -= 1
+            if self.depth > 0 or isinstance(module, nn.Identity):
+                return
+            x = args[0] if args else None
+            if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
+                raise BptraceError(f"module {where!r} ({type(module).__name__}) does not map a tensor to a tensor")
+            if isinstance(module, nn.Linear):
+                self.record("linear", where, x, out, module=module)
+                return
+            act = _module_activation(module, where, x)
+            if act is None:
+                raise BptraceError(
+                    f"module {where!r} ({type(module).__name__}) is not supported: an MLP trace "
+                    "needs nn.Linear layers and elementwise activations"
+                )
+            self.record("act", where, x, out, act=act)
+
+        return hook
+
+
+@contextmanager
+def recording(model: nn.Module) -> Iterator[Recorder]:
+    """Hook every leaf module of ``model`` and activation functions; unhook on exit."""
+    rec = Recorder()
+    handles = []
+    try:
+        for where, module in model.named_modules():
+            if next(module.children(), None) is None:
+                handles.append(module.register_forward_pre_hook(rec.pre_hook))
+                handles.append(module.register_forward_hook(rec.make_hook(where or type(module).__name__)))
+        with rec:
+            yield rec
+    finally:
+        for handle in handles:
+            handle.remove()

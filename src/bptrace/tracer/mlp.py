@@ -1,0 +1,198 @@
+"""Trace one forward and one backward pass of an MLP into a :class:`~bptrace.model.trace.Trace`.
+
+The model's own parameters are never touched: the pass runs through
+``torch.func.functional_call`` on detached copies, and gradients come from
+``torch.autograd.grad`` (nothing accumulates into ``.grad``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from bptrace.model.errors import BptraceError
+from bptrace.model.network import Activation, NetworkInfo
+from bptrace.model.trace import Layer, Param, Trace
+from bptrace.tracer.capture import Event, recording
+from bptrace.tracer.losses import loss_info
+
+IDENTITY = Activation("identity")
+
+
+@dataclass
+class LayerCall:
+    """A Linear call and the activation that follows it (identity when there is none)."""
+
+    linear: Event
+    act: Activation
+    post: Event
+
+
+def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> list[LayerCall]:
+    """Check the recorded calls form a chain Linear → activation → Linear → ... ending in the output."""
+    layers: list[LayerCall] = []
+    expected, i = x, 0
+    while i < len(events):
+        ev = events[i]
+        if ev.kind != "linear":
+            raise BptraceError(f"activation {ev.where!r} does not follow a Linear layer (not a plain MLP)")
+        if ev.inp is not expected:
+            what = "the model's input" if not layers else "the previous layer's output"
+            raise BptraceError(f"Linear layer {ev.where!r} does not take {what} (not a plain MLP)")
+        nxt = events[i + 1] if i + 1 < len(events) else None
+        if nxt is not None and nxt.kind == "act" and nxt.inp is ev.out:
+            assert nxt.act is not None
+            layers.append(LayerCall(ev, nxt.act, nxt))
+            i += 2
+        else:
+            layers.append(LayerCall(ev, IDENTITY, ev))
+            i += 1
+        expected = layers[-1].post.out
+    if not layers:
+        raise BptraceError("the model has no nn.Linear layer to trace")
+    if output is not expected:
+        raise BptraceError("the model's output is not the last layer's output (not a plain MLP)")
+    return layers
+
+
+def _as_matrix(a: torch.Tensor) -> np.ndarray:
+    arr = a.detach().cpu().numpy()
+    return arr.reshape(1, -1) if arr.ndim == 1 else arr
+
+
+def _check_inputs(model: nn.Module, inputs: object, targets: object) -> torch.dtype:
+    if not isinstance(model, nn.Module):
+        raise BptraceError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise BptraceError("inputs and targets must be torch tensors")
+    params = list(model.parameters())
+    if not params:
+        raise BptraceError("the model has no parameters to trace")
+    dtype = params[0].dtype
+    if inputs.dtype != dtype:
+        raise BptraceError(f"inputs are {inputs.dtype} but the model's parameters are {dtype}")
+    if inputs.dim() not in (1, 2):
+        raise BptraceError(f"MLP inputs must be one sample or a batch (1-D or 2-D), got shape {tuple(inputs.shape)}")
+    return dtype
+
+
+def trace_mlp(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: nn.Module,
+    lr: float | None = None,
+    name: str | None = None,
+) -> Trace:
+    """Run one forward and backward pass with hooks; return every value and gradient."""
+    dtype = _check_inputs(model, inputs, targets)
+    originals = dict(model.named_parameters())
+    params = {k: p.detach().clone().requires_grad_(True) for k, p in originals.items()}
+    x = inputs.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        with recording(model) as rec:
+            try:
+                output = torch.func.functional_call(model, params, (x,))
+            except BptraceError:
+                raise
+            except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+                raise BptraceError(f"the model's forward pass failed: {_first_line(exc)}") from None
+        if not isinstance(output, torch.Tensor):
+            raise BptraceError(f"the model returned {type(output).__name__}, not a tensor")
+        calls = _structure(rec.events, x, output)
+        info = loss_info(loss_fn, output, targets)
+        try:
+            loss = loss_fn(output, targets)
+        except (RuntimeError, ValueError) as exc:
+            raise BptraceError(f"the loss failed: {_first_line(exc)}") from None
+        if loss.dim() != 0:
+            raise BptraceError(f"the loss is not a scalar (shape {tuple(loss.shape)})")
+        owned = _param_names(model, calls)
+        stray = sorted(set(params) - set(owned))
+        if stray:
+            raise BptraceError(f"parameter {stray[0]!r} does not belong to a traced Linear layer")
+        grads = torch.autograd.grad(loss, [x, *params.values()], allow_unused=True)
+    grad_of = dict(zip(params, grads[1:], strict=True))
+    layers = []
+    for call in calls:
+        path = owned_path(model, call.linear.module)
+        weight = _param(originals, params, grad_of, f"{path}weight", lr)
+        bias = _param(originals, params, grad_of, f"{path}bias", lr) if f"{path}bias" in params else None
+        assert weight is not None
+        layers.append(Layer(weight, bias, _as_matrix(call.linear.value), _grad(call.linear),
+                            _as_matrix(call.post.value), _grad(call.post)))
+    sizes = (call_in(calls[0]), *(c.linear.out.shape[-1] for c in calls))
+    out2 = _as_matrix(output)
+    t = targets.detach().cpu().numpy()
+    t2 = t.reshape(-1, 1).astype(np.float64) if info.target_kind == "indices" else t.reshape(out2.shape)
+    network = NetworkInfo(
+        sizes=tuple(int(s) for s in sizes),
+        activations=tuple(c.act for c in calls),
+        loss=info,
+        batch=out2.shape[0],
+        dtype=str(dtype).removeprefix("torch."),
+        lr=lr,
+        name=name,
+        has_bias=tuple(layer.bias is not None for layer in layers),
+    )
+    input_grad = grads[0] if grads[0] is not None else torch.zeros_like(x)
+    return Trace(network, _as_matrix(x), _as_matrix(input_grad), t2, float(loss.detach()), layers)
+
+
+def call_in(call: LayerCall) -> int:
+    return int(call.linear.inp.shape[-1])
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def owned_path(model: nn.Module, module: nn.Module | None) -> str:
+    """The dotted prefix (``"0."``, ``"fc1."`` or ``""``) of a module's parameters in ``model``."""
+    for path, m in model.named_modules():
+        if m is module:
+            return f"{path}." if path else ""
+    raise BptraceError("a traced Linear layer is not a submodule of the model")
+
+
+def _param_names(model: nn.Module, calls: list[LayerCall]) -> list[str]:
+    names = []
+    for call in calls:
+        path = owned_path(model, call.linear.module)
+        names.append(f"{path}weight")
+        if getattr(call.linear.module, "bias", None) is not None:
+            names.append(f"{path}bias")
+    return names
+
+
+def _param(
+    originals: dict[str, nn.Parameter],
+    params: dict[str, torch.Tensor],
+    grads: dict[str, torch.Tensor | None],
+    key: str,
+    lr: float | None,
+) -> Param:
+    value = params[key].detach()
+    grad = grads[key]
+    g = torch.zeros_like(value) if grad is None else grad.detach()
+    trainable = originals[key].requires_grad
+    updated = None
+    if lr is not None:
+        updated = value.clone()
+        if trainable:
+            updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
+    return Param(_np(value), _np(g), trainable, None if updated is None else _np(updated))
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+def _grad(event: Event) -> np.ndarray:
+    if not event.grad:
+        return np.zeros_like(_as_matrix(event.value))
+    return _as_matrix(event.grad[-1])

@@ -1,0 +1,63 @@
+"""Plain SGD training on a copy of the model: the loss curve and the final state."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from bptrace.model.errors import BptraceError
+from bptrace.model.trace import Training
+from bptrace.tracer.mlp import owned_path
+
+Progress = Callable[[int, int], bool | None]  # (done, total) -> True to cancel
+
+
+def train(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: nn.Module,
+    lr: float,
+    epochs: int,
+    linears: list[nn.Module] | None = None,
+    progress: Progress | None = None,
+) -> Training:
+    """Run ``epochs`` SGD steps on a deep copy of ``model`` (the model itself is untouched).
+
+    Parameters with ``requires_grad=False`` (frozen biases) are not trained. ``loss`` holds
+    the loss before each step and after the last one (``epochs + 1`` numbers).
+    """
+    if epochs < 0:
+        raise BptraceError(f"--epochs: must be >= 0, got {epochs}")
+    if not lr > 0:
+        raise BptraceError(f"lr: must be > 0, got {lr}")
+    work = copy.deepcopy(model)
+    paths = [owned_path(model, m) for m in (linears or [m for m in model.modules() if isinstance(m, nn.Linear)])]
+    trainable = [p for p in work.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(trainable, lr=lr)
+    losses: list[float] = []
+    every = max(1, epochs // 200)
+    with torch.enable_grad():
+        for epoch in range(epochs):
+            opt.zero_grad()
+            loss = loss_fn(work(inputs), targets)
+            losses.append(float(loss.detach()))
+            loss.backward()
+            opt.step()
+            if progress is not None and (epoch + 1) % every == 0 and progress(epoch + 1, epochs):
+                raise KeyboardInterrupt
+        with torch.no_grad():
+            output = work(inputs)
+            losses.append(float(loss_fn(output, targets)))
+    weights, biases = [], []
+    for path in paths:
+        linear = work.get_submodule(path.rstrip(".")) if path else work
+        weights.append(linear.weight.detach().numpy().copy())
+        bias = linear.bias
+        biases.append(None if bias is None else bias.detach().numpy().copy())
+    out = output.detach().numpy()
+    return Training(epochs, lr, losses, weights, biases, out.reshape(1, -1) if out.ndim == 1 else np.array(out))
