@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -30,14 +30,18 @@ def _epochs(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of epochs, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of epochs, got {text!r}"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network")
+    p.add_argument(
+        "--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network"
+    )
 
 
 def build_parser() -> Parser:
@@ -51,10 +55,22 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("export", help="write the trace as JSON (stdout, or -o FILE)")
     _add_source(p)
-    p.add_argument("--epochs", type=_epochs, default=0, metavar="N", help="also train N SGD steps and record the loss curve")
-    p.add_argument("--detail", choices=["scalars", "tensors"], default="auto",
-                   help="per-scalar nodes and steps, or per-layer tensors only (default: scalars up to 10,000 numbers)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.add_argument(
+        "--epochs",
+        type=_epochs,
+        default=0,
+        metavar="N",
+        help="also train N SGD steps and record the loss curve",
+    )
+    p.add_argument(
+        "--detail",
+        choices=["scalars", "tensors"],
+        default="auto",
+        help="per-scalar nodes and steps, or per-layer tensors only (default: scalars up to 10,000 numbers)",
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout"
+    )
     p = sub.add_parser("explain", help="print the chain rule for ∂loss/∂NAME")
     p.add_argument("name", metavar="NAME", help="a quantity: i1, w5, b3, l2, h1, o1, loss, ...")
     _add_source(p)
@@ -77,7 +93,7 @@ def load_trace_for(spec_path: str | None, epochs: int = 0) -> Trace:
             sys.stderr.write("\r\033[K")
 
 
-def _progress_printer():  # type: ignore[no-untyped-def]
+def _progress_printer() -> Callable[[int, int], None]:
     def show(done: int, total: int) -> None:
         sys.stderr.write(f"\rtraining: {done}/{total} SGD steps ({100 * done // total}%)")
         sys.stderr.flush()
@@ -137,10 +153,12 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def run_app(**kwargs: object) -> int:
     try:
-        from bptrace.tui.app import run
+        from bptrace.tui.app import run  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        raise BptraceError("the app is not available in this build; try `bptrace explain w5`") from None
-    return run(**kwargs)
+        raise BptraceError(
+            "the app is not available in this build; try `bptrace explain w5`"
+        ) from None
+    return int(run(**kwargs))
 
 
 COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None: cmd_app}

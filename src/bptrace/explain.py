@@ -25,9 +25,16 @@ def explain(tr: Trace, name: str, console: Console) -> None:
     node = tr[name]
     net = tr.network
     title = net.name or "model"
-    console.print(Text(f"{name} in {title} ({net.dtype}, sizes {'-'.join(map(str, net.sizes))}, loss {net.loss.name})", style="bold"))
-    console.print(f"value: {fmt_value(node.value)}   gradient ∂loss/∂{name}: "
-                  f"{fmt_value(node.grad) if node.grad is not None else 'none (targets are constants)'}")
+    console.print(
+        Text(
+            f"{name} in {title} ({net.dtype}, sizes {'-'.join(map(str, net.sizes))}, loss {net.loss.name})",
+            style="bold",
+        )
+    )
+    console.print(
+        f"value: {fmt_value(node.value)}   gradient ∂loss/∂{name}: "
+        f"{fmt_value(node.grad) if node.grad is not None else 'none (targets are constants)'}"
+    )
     steps = tr.steps
     rtol = steps.rtol
     shown = False

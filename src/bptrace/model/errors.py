@@ -8,3 +8,7 @@ class BptraceError(Exception):
 
     The message is one line that names the file, key or value at fault.
     """
+
+
+class Cancelled(Exception):
+    """Slow work (training) stopped because the user asked it to."""

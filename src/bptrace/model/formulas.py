@@ -89,7 +89,11 @@ def act_derivative_substituted(act: Activation, pre: float, post: float) -> str:
     if name == "tanh":
         return f"1 − {fmt_signed(post)}²"
     if name in ("relu", "leaky_relu"):
-        return f"[{fmt(pre)} > 0]" if name == "relu" else ("1" if pre > 0 else fmt(act.negative_slope or 0.0))
+        return (
+            f"[{fmt(pre)} > 0]"
+            if name == "relu"
+            else ("1" if pre > 0 else fmt(act.negative_slope or 0.0))
+        )
     return "1"
 
 
@@ -160,7 +164,9 @@ def _over_n(text: str, n: int, *, wrap: bool = True) -> str:
     return f"({text})/{n}" if wrap else f"{text}/{n}"
 
 
-def loss_gradient_formula(loss: LossInfo, o: str, t: str, col: int, n: int, probs_sum_one: bool = True) -> str:
+def loss_gradient_formula(
+    loss: LossInfo, o: str, t: str, col: int, n: int, probs_sum_one: bool = True
+) -> str:
     """∂loss/∂o_j as text, e.g. ``(o1 − t1)`` for MSE averaged over two outputs."""
     if loss.name == "mse":
         if n == 2:
@@ -198,12 +204,20 @@ def loss_gradient_substituted(
     if loss.name == "smooth_l1":
         beta = float(loss.beta or 0.0)
         d = o - t
-        core = f"({fmt(o)} − {fmt_signed(t)})/{fmt(beta)}" if abs(d) < beta else f"sign({fmt(o)} − {fmt_signed(t)})"
+        core = (
+            f"({fmt(o)} − {fmt_signed(t)})/{fmt(beta)}"
+            if abs(d) < beta
+            else f"sign({fmt(o)} − {fmt_signed(t)})"
+        )
         return _over_n(core, n, wrap=False)
     if loss.name == "bce":
         return _over_n(f"({fmt(o)} − {fmt_signed(t)})/({fmt(o)} × (1 − {fmt(o)}))", n, wrap=False)
     assert p is not None
-    core = f"{fmt(p)} − {fmt_signed(t)}" if tsum == 1.0 else f"{fmt(p)} × {fmt(tsum)} − {fmt_signed(t)}"
+    core = (
+        f"{fmt(p)} − {fmt_signed(t)}"
+        if tsum == 1.0
+        else f"{fmt(p)} × {fmt(tsum)} − {fmt_signed(t)}"
+    )
     return _over_n(core, n)
 
 
@@ -214,7 +228,11 @@ def loss_formula(loss: LossInfo, outs: list[str], targets: list[str], batch: int
         if loss.target_kind == "indices":
             body = f"−{over}ln p[{targets[0]}]"
         else:
-            body = f"−{over}(" + elide([f"t{j + 1}·ln p{j + 1}" for j in range(len(outs))], " + ") + ")"
+            body = (
+                f"−{over}("
+                + elide([f"t{j + 1}·ln p{j + 1}" for j in range(len(outs))], " + ")
+                + ")"
+            )
         return _over_n(body, n, wrap=False) + ", p = softmax(o)"
     terms = [_elementwise_term(loss, o, t) for o, t in zip(outs, targets, strict=True)]
     body = elide(terms, " + ")
@@ -222,7 +240,11 @@ def loss_formula(loss: LossInfo, outs: list[str], targets: list[str], batch: int
         body = f"−{over}(" + body + ")"
     elif batch > 1:
         body = f"{over}({body})"
-    return _over_n(body, n) if (len(terms) > 1 or batch > 1) and loss.name != "bce" else _over_n(body, n, wrap=False)
+    return (
+        _over_n(body, n)
+        if (len(terms) > 1 or batch > 1) and loss.name != "bce"
+        else _over_n(body, n, wrap=False)
+    )
 
 
 def _elementwise_term(loss: LossInfo, o: str, t: str) -> str:
@@ -247,7 +269,12 @@ def loss_substituted(loss: LossInfo, out: Array, targets: Array, n: int) -> str:
                 parts.append(f"ln {fmt(float(p[b, int(targets.reshape(-1)[b])]))}")
             else:
                 parts.append(
-                    "(" + elide([f"{fmt(float(t[b, j]))} × ln {fmt(float(p[b, j]))}" for j in range(width)], " + ") + ")"
+                    "("
+                    + elide(
+                        [f"{fmt(float(t[b, j]))} × ln {fmt(float(p[b, j]))}" for j in range(width)],
+                        " + ",
+                    )
+                    + ")"
                 )
         body = "−(" + elide(parts, " + ") + ")" if batch > 1 else "−" + parts[0]
         return _over_n(body, n, wrap=False)

@@ -80,8 +80,11 @@ def trace_to_dict(tr: Trace, detail: str = "auto") -> dict[str, Any]:
         "detail": detail,
         "tensors": {
             "input": {"value": _arr(tr.inputs), "grad": _arr(tr.input_grad)},
-            "target": {"value": targets.astype(np.int64).reshape(-1).tolist()
-                       if tr.network.loss.target_kind == "indices" else _arr(targets)},
+            "target": {
+                "value": targets.astype(np.int64).reshape(-1).tolist()
+                if tr.network.loss.target_kind == "indices"
+                else _arr(targets)
+            },
             "loss": _num(tr.loss),
             "layers": [
                 {
@@ -108,7 +111,11 @@ def trace_to_dict(tr: Trace, detail: str = "auto") -> dict[str, Any]:
 
 def _node_dict(tr: Trace, name: str) -> dict[str, Any]:
     node = tr[name]
-    out: dict[str, Any] = {"kind": node.kind, "value": _clean(node.value), "grad": _clean(node.grad)}
+    out: dict[str, Any] = {
+        "kind": node.kind,
+        "value": _clean(node.value),
+        "grad": _clean(node.grad),
+    }
     if node.trainable is not None:
         out["trainable"] = node.trainable
         if node.updated is not None:
@@ -127,10 +134,19 @@ def _training_dict(tr: Trace, t: Training, detail: str) -> dict[str, Any]:
                 for r, v in enumerate(b):
                     final[namer.bias(k, r)] = _num(float(v))
         for r in range(t.output.shape[1]):
-            final[namer.post(tr.network.depth, r)] = _clean([float(v) for v in t.output[:, r]] if t.output.shape[0] > 1 else float(t.output[0, r]))
+            final[namer.post(tr.network.depth, r)] = _clean(
+                [float(v) for v in t.output[:, r]]
+                if t.output.shape[0] > 1
+                else float(t.output[0, r])
+            )
     else:
-        final = {"layers": [{"weight": _arr(w), "bias": _arr(b)} for w, b in zip(t.weights, t.biases, strict=True)],
-                 "output": _arr(t.output)}
+        final = {
+            "layers": [
+                {"weight": _arr(w), "bias": _arr(b)}
+                for w, b in zip(t.weights, t.biases, strict=True)
+            ],
+            "output": _arr(t.output),
+        }
     return {"epochs": t.epochs, "lr": t.lr, "loss": [_num(x) for x in t.loss], "final": final}
 
 
@@ -177,7 +193,9 @@ def validate(doc: Any, source: str = "trace") -> None:
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
         raise BptraceError(f"{source}: not a bptrace trace (format is {doc.get('format')!r})")
     if isinstance(doc, dict) and doc.get("version") != VERSION:
-        raise BptraceError(f"{source}: unsupported trace version {doc.get('version')!r} (this bptrace reads {VERSION})")
+        raise BptraceError(
+            f"{source}: unsupported trace version {doc.get('version')!r} (this bptrace reads {VERSION})"
+        )
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
@@ -209,14 +227,29 @@ def trace_from_dict(doc: dict[str, Any], source: str = "trace") -> Trace:
     for d in t["layers"]:
         weight = _param_from(d["weight"])
         assert weight is not None
-        layers.append(Layer(weight, _param_from(d["bias"]), _np(d["pre"]["value"]), _np(d["pre"]["grad"]),
-                            _np(d["post"]["value"]), _np(d["post"]["grad"])))
+        layers.append(
+            Layer(
+                weight,
+                _param_from(d["bias"]),
+                _np(d["pre"]["value"]),
+                _np(d["pre"]["grad"]),
+                _np(d["post"]["value"]),
+                _np(d["post"]["grad"]),
+            )
+        )
     network = NetworkInfo.from_dict(doc["network"])
     targets = _np(t["target"]["value"])
     if network.loss.target_kind == "indices":
         targets = targets.reshape(-1, 1)
-    tr = Trace(network, _np(t["input"]["value"]), _np(t["input"]["grad"]), targets,
-               float(_np(t["loss"])), layers, warnings=list(doc.get("warnings", [])))
+    tr = Trace(
+        network,
+        _np(t["input"]["value"]),
+        _np(t["input"]["grad"]),
+        targets,
+        float(_np(t["loss"])),
+        layers,
+        warnings=list(doc.get("warnings", [])),
+    )
     _check_shapes(tr, source)
     if "training" in doc:
         tr.training = _training_from(doc["training"], tr)
@@ -226,9 +259,13 @@ def trace_from_dict(doc: dict[str, Any], source: str = "trace") -> Trace:
 def _check_shapes(tr: Trace, source: str) -> None:
     sizes, batch = tr.network.sizes, tr.network.batch
     if len(tr.layers) != len(sizes) - 1 or len(tr.network.activations) != len(tr.layers):
-        raise BptraceError(f"{source}: invalid trace: {len(tr.layers)} layers for sizes {list(sizes)}")
+        raise BptraceError(
+            f"{source}: invalid trace: {len(tr.layers)} layers for sizes {list(sizes)}"
+        )
     if tr.inputs.shape != (batch, sizes[0]) or tr.input_grad.shape != tr.inputs.shape:
-        raise BptraceError(f"{source}: invalid trace: input shape {tr.inputs.shape} for sizes {list(sizes)}")
+        raise BptraceError(
+            f"{source}: invalid trace: input shape {tr.inputs.shape} for sizes {list(sizes)}"
+        )
     for k, layer in enumerate(tr.layers, start=1):
         want = {"weight": (sizes[k], sizes[k - 1]), "pre": (batch, sizes[k])}
         got = {"weight": layer.weight.value.shape, "pre": layer.pre.shape}
@@ -238,7 +275,9 @@ def _check_shapes(tr: Trace, source: str) -> None:
         if layer.bias is not None:
             shapes_ok = shapes_ok and layer.bias.value.shape == (sizes[k],) == layer.bias.grad.shape
         if not shapes_ok:
-            raise BptraceError(f"{source}: invalid trace: layer {k} arrays do not match sizes {list(sizes)}")
+            raise BptraceError(
+                f"{source}: invalid trace: layer {k} arrays do not match sizes {list(sizes)}"
+            )
 
 
 def _training_from(d: dict[str, Any], tr: Trace) -> Training:
@@ -251,12 +290,25 @@ def _training_from(d: dict[str, Any], tr: Trace) -> Training:
         namer, sizes = tr.namer, tr.network.sizes
         weights, biases = [], []
         for k in range(1, len(sizes)):
-            weights.append(np.array([[final[namer.weight(k, r, c)] for c in range(sizes[k - 1])] for r in range(sizes[k])], dtype=np.float64))
-            biases.append(np.array([final[namer.bias(k, r)] for r in range(sizes[k])], dtype=np.float64)
-                          if tr.layers[k - 1].bias is not None else None)
+            weights.append(
+                np.array(
+                    [
+                        [final[namer.weight(k, r, c)] for c in range(sizes[k - 1])]
+                        for r in range(sizes[k])
+                    ],
+                    dtype=np.float64,
+                )
+            )
+            biases.append(
+                np.array([final[namer.bias(k, r)] for r in range(sizes[k])], dtype=np.float64)
+                if tr.layers[k - 1].bias is not None
+                else None
+            )
         cols = [_np(final[namer.post(len(sizes) - 1, r)]).reshape(-1) for r in range(sizes[-1])]
         output = np.stack(cols, axis=1)
-    return Training(d["epochs"], d["lr"], [float(_np(x)) for x in d["loss"]], weights, biases, output)
+    return Training(
+        d["epochs"], d["lr"], [float(_np(x)) for x in d["loss"]], weights, biases, output
+    )
 
 
 def load_trace(path: str | os.PathLike[str]) -> Trace:
@@ -265,7 +317,9 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
     try:
         size = p.stat().st_size
         if size > MAX_TRACE_BYTES:
-            raise BptraceError(f"{p}: {size} bytes is over the {MAX_TRACE_BYTES} byte limit for a trace")
+            raise BptraceError(
+                f"{p}: {size} bytes is over the {MAX_TRACE_BYTES} byte limit for a trace"
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BptraceError(f"{p}: no such file") from None
@@ -278,7 +332,9 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BptraceError(f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise BptraceError(
+            f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(doc, dict):
         raise BptraceError(f"{p}: not a bptrace trace (top level is not an object)")
     return trace_from_dict(doc, str(p))

@@ -15,8 +15,21 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import ACTIVATIONS, LOSSES, REDUCTIONS
 
 KEYS = {
-    "name", "layers", "activation", "output_activation", "negative_slope", "loss", "reduction",
-    "beta", "lr", "train_biases", "inputs", "targets", "weights", "biases", "seed",
+    "name",
+    "layers",
+    "activation",
+    "output_activation",
+    "negative_slope",
+    "loss",
+    "reduction",
+    "beta",
+    "lr",
+    "train_biases",
+    "inputs",
+    "targets",
+    "weights",
+    "biases",
+    "seed",
 }
 
 
@@ -63,7 +76,9 @@ class _Checker:
     def fail(self, key: str, message: str) -> BptraceError:
         return BptraceError(f"{self.source}: {key}: {message}")
 
-    def number(self, key: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
+    def number(
+        self, key: str, value: Any, *, positive: bool = False, nonneg: bool = False
+    ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, f"expected a number, got {value!r}")
         if not math.isfinite(value):
@@ -98,7 +113,9 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
             raise c.fail(key, "missing (required)")
     layers = data["layers"]
     if not isinstance(layers, list) or len(layers) < 2:
-        raise c.fail("layers", f"expected a list of at least 2 sizes (input, ..., output), got {layers!r}")
+        raise c.fail(
+            "layers", f"expected a list of at least 2 sizes (input, ..., output), got {layers!r}"
+        )
     for i, n in enumerate(layers):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise c.fail(f"layers[{i}]", f"expected a positive integer, got {n!r}")
@@ -106,9 +123,13 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     act = data.get("activation", "sigmoid")
     acts = act if isinstance(act, list) else [act] * hidden
     if isinstance(act, list) and len(act) != hidden:
-        raise c.fail("activation", f"expected {hidden} names (one per hidden layer), got {len(act)}")
-    activations = tuple(c.choice(f"activation[{i}]" if isinstance(act, list) else "activation", a, ACTIVATIONS)
-                        for i, a in enumerate(acts))
+        raise c.fail(
+            "activation", f"expected {hidden} names (one per hidden layer), got {len(act)}"
+        )
+    activations = tuple(
+        c.choice(f"activation[{i}]" if isinstance(act, list) else "activation", a, ACTIVATIONS)
+        for i, a in enumerate(acts)
+    )
     out_act = c.choice("output_activation", data.get("output_activation", "sigmoid"), ACTIVATIONS)
     slope = c.number("negative_slope", data.get("negative_slope", 0.01))
     loss = c.choice("loss", data.get("loss", "mse"), LOSSES)
@@ -127,19 +148,38 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
 
     n_in, n_out = layers[0], layers[-1]
     raw_inputs = data["inputs"]
-    single = isinstance(raw_inputs, list) and (not raw_inputs or not isinstance(raw_inputs[0], list))
+    single = isinstance(raw_inputs, list) and (
+        not raw_inputs or not isinstance(raw_inputs[0], list)
+    )
     samples = [raw_inputs] if single else raw_inputs
     if not isinstance(samples, list) or not samples:
         raise c.fail("inputs", "expected one sample (a list of numbers) or a list of samples")
-    inputs = [c.vector("inputs" if single else f"inputs[{i}]", s, n_in) for i, s in enumerate(samples)]
+    inputs = [
+        c.vector("inputs" if single else f"inputs[{i}]", s, n_in) for i, s in enumerate(samples)
+    ]
     targets = _targets(c, data["targets"], loss, len(inputs), n_out, single)
     weights = biases = None
     if "weights" in data:
         weights = _weights(c, data["weights"], layers)
     if "biases" in data:
         biases = _biases(c, data["biases"], layers)
-    return Spec(name, tuple(layers), activations, out_act, slope, loss, reduction, beta, lr,
-                train_biases, inputs, targets, weights, biases, seed)
+    return Spec(
+        name,
+        tuple(layers),
+        activations,
+        out_act,
+        slope,
+        loss,
+        reduction,
+        beta,
+        lr,
+        train_biases,
+        inputs,
+        targets,
+        weights,
+        biases,
+        seed,
+    )
 
 
 def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: bool) -> list[Any]:
@@ -167,11 +207,16 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
     items = [raw] if single else raw
     if not isinstance(items, list) or len(items) != batch:
         raise c.fail("targets", f"expected {batch} target sample(s), got {raw!r}")
-    out = [c.vector("targets" if single else f"targets[{i}]", t, n_out) for i, t in enumerate(items)]
+    out = [
+        c.vector("targets" if single else f"targets[{i}]", t, n_out) for i, t in enumerate(items)
+    ]
     if loss == "bce":
         for i, t in enumerate(out):
             if any(v < 0 or v > 1 for v in t):
-                raise c.fail("targets" if single else f"targets[{i}]", f"bce targets must lie in [0, 1], got {t!r}")
+                raise c.fail(
+                    "targets" if single else f"targets[{i}]",
+                    f"bce targets must lie in [0, 1], got {t!r}",
+                )
     return out
 
 
@@ -183,7 +228,10 @@ def _weights(c: _Checker, raw: Any, layers: list[int]) -> list[list[list[float]]
     for k, mat in enumerate(raw):
         rows, cols = layers[k + 1], layers[k]
         if not isinstance(mat, list) or len(mat) != rows:
-            raise c.fail(f"weights[{k}]", f"expected {rows} rows (layer {k + 1} has {rows} outputs), got {_count(mat)}")
+            raise c.fail(
+                f"weights[{k}]",
+                f"expected {rows} rows (layer {k + 1} has {rows} outputs), got {_count(mat)}",
+            )
         out.append([c.vector(f"weights[{k}][{r}]", row, cols) for r, row in enumerate(mat)])
     return out
 

@@ -94,7 +94,7 @@ def _wrap(formula: str) -> str:
     """Parenthesise a formula with a top-level + or − so it can stand inside a product."""
     depth = 0
     for i, ch in enumerate(formula):
-        depth += ch in "([" 
+        depth += ch in "(["
         depth -= ch in ")]"
         if depth == 0 and formula[i : i + 3] in (" + ", " − ", " if"):
             return f"({formula})"
@@ -117,7 +117,9 @@ class Derived:
         net, layers = tr.network, tr.layers
         self.d_post: list[Array] = [np.empty(0)] * (net.depth + 1)
         self.d_pre: list[Array] = [np.empty(0)] * (net.depth + 1)
-        self.d_post[net.depth] = F.loss_gradient(net.loss, layers[-1].post.astype(np.float64), tr.targets)
+        self.d_post[net.depth] = F.loss_gradient(
+            net.loss, layers[-1].post.astype(np.float64), tr.targets
+        )
         for k in range(net.depth, 0, -1):
             layer, act = layers[k - 1], net.activations[k - 1]
             post = layer.post.astype(np.float64)
@@ -200,10 +202,20 @@ class StepList(Sequence[Step]):
         ref = self.tr.namer.resolve(node)
         if ref is None:
             return None
-        kinds = {"l": ("pre", "dpre"), "h": ("post", "dpost"), "o": ("post", "dpost"),
-                 "w": ("dweight", "weight"), "b": ("dbias", "bias"), "i": ("dinput",),
-                 "loss": ("loss",)}.get(ref.letter, ())
-        pos = ref.row * self.tr.network.sizes[ref.layer - 1] + ref.col if ref.letter == "w" else ref.row
+        kinds = {
+            "l": ("pre", "dpre"),
+            "h": ("post", "dpost"),
+            "o": ("post", "dpost"),
+            "w": ("dweight", "weight"),
+            "b": ("dbias", "bias"),
+            "i": ("dinput",),
+            "loss": ("loss",),
+        }.get(ref.letter, ())
+        pos = (
+            ref.row * self.tr.network.sizes[ref.layer - 1] + ref.col
+            if ref.letter == "w"
+            else ref.row
+        )
         for (ph, kind, layer, _), start in zip(self.plan, self.offsets, strict=False):
             if (phase is None or ph == phase) and kind in kinds and layer == ref.layer:
                 return int(start) + pos
@@ -218,11 +230,22 @@ class StepList(Sequence[Step]):
         step: Step = builder(index, layer, pos)
         return step
 
-    def _checked(self, index: int, node: str, names: list[list[str]], forms: list[list[str]],
-                 values: list[list[Array]], labels: list[str], autograd: Array, per_param: bool) -> Step:
+    def _checked(
+        self,
+        index: int,
+        node: str,
+        names: list[list[str]],
+        forms: list[list[str]],
+        values: Sequence[Sequence[Any]],
+        labels: list[str],
+        autograd: Any,
+        per_param: bool,
+    ) -> Step:
         """Assemble a backward step from its terms and compare the sum with autograd."""
         shape = () if per_param else autograd.shape
-        term_values = [np.prod([np.broadcast_to(v, shape) for v in vals], axis=0) for vals in values]
+        term_values = [
+            np.prod([np.broadcast_to(v, shape) for v in vals], axis=0) for vals in values
+        ]
         total = np.sum(np.stack(term_values), axis=0)
         scale = np.maximum(np.abs(autograd), np.sum(np.abs(np.stack(term_values)), axis=0))
         agrees = bool(np.all(np.abs(total - autograd) <= self.rtol * scale + 1e-300))
@@ -243,7 +266,10 @@ class StepList(Sequence[Step]):
             batch = autograd.shape[0]
             parts = []
             for b in range(batch):
-                prods = [" × ".join(fmt_signed(float(np.broadcast_to(v, (batch,))[b])) for v in vals) for vals in values]
+                prods = [
+                    " × ".join(fmt_signed(float(np.broadcast_to(v, (batch,))[b])) for v in vals)
+                    for vals in values
+                ]
                 parts.append(elide(prods, " + "))
             substituted = _per_sample_text(parts)
         factors = []
@@ -253,8 +279,20 @@ class StepList(Sequence[Step]):
                 factors.append(Factor(n, f, val, t))
         conv = (lambda a: float(a)) if per_param else per_sample  # noqa: E731
         terms = tuple(Term(lbl, conv(tv)) for lbl, tv in zip(labels, term_values, strict=True))
-        return Step(index, "backward", node, formula, substituted, conv(total), tuple(factors),
-                    terms, conv(autograd), agrees, chain, symbolic)
+        return Step(
+            index,
+            "backward",
+            node,
+            formula,
+            substituted,
+            conv(total),
+            tuple(factors),
+            terms,
+            conv(autograd),
+            agrees,
+            chain,
+            symbolic,
+        )
 
     # forward ------------------------------------------------------------------------------
     def _forward_pre(self, index: int, k: int, r: int) -> Step:
@@ -269,12 +307,21 @@ class StepList(Sequence[Step]):
             sym.append(namer.bias(k, r))
         parts = []
         for b in range(inputs.shape[0]):
-            nums = [f"{fmt(float(layer.weight.value[r, c]))} × {fmt_signed(float(inputs[b, c]))}" for c in range(n_in)]
+            nums = [
+                f"{fmt(float(layer.weight.value[r, c]))} × {fmt_signed(float(inputs[b, c]))}"
+                for c in range(n_in)
+            ]
             if bias is not None:
                 nums.append(fmt_signed(float(bias.value[r])))
             parts.append(elide(nums, " + "))
-        return Step(index, "forward", node, f"{node} = {elide(sym, ' + ')}", _per_sample_text(parts),
-                    per_sample(layer.pre[:, r]))
+        return Step(
+            index,
+            "forward",
+            node,
+            f"{node} = {elide(sym, ' + ')}",
+            _per_sample_text(parts),
+            per_sample(layer.pre[:, r]),
+        )
 
     def _forward_post(self, index: int, k: int, r: int) -> Step:
         tr, namer = self.tr, self.tr.namer
@@ -283,9 +330,13 @@ class StepList(Sequence[Step]):
         width = tr.network.sizes[k]
         peers = [namer.pre(k, j) for j in range(width)]
         formula = f"{node} = {F.act_formula(act, node, inp, peers)}"
-        parts = [F.act_substituted(act, float(layer.pre[b, r]), [float(x) for x in layer.pre[b]])
-                 for b in range(layer.pre.shape[0])]
-        return Step(index, "forward", node, formula, _per_sample_text(parts), per_sample(layer.post[:, r]))
+        parts = [
+            F.act_substituted(act, float(layer.pre[b, r]), [float(x) for x in layer.pre[b]])
+            for b in range(layer.pre.shape[0])
+        ]
+        return Step(
+            index, "forward", node, formula, _per_sample_text(parts), per_sample(layer.post[:, r])
+        )
 
     def _forward_loss(self, index: int, k: int, r: int) -> Step:
         tr, namer = self.tr, self.tr.namer
@@ -293,9 +344,20 @@ class StepList(Sequence[Step]):
         out = tr.layers[-1].post.astype(np.float64)
         n = F.loss_count(net.loss, net.batch, out.shape[1])
         outs = [namer.post(net.depth, j) for j in range(out.shape[1])]
-        tnames = [namer.target(j) for j in range(tr.targets.shape[1])] if net.loss.target_kind != "indices" else ["t1"]
+        tnames = (
+            [namer.target(j) for j in range(tr.targets.shape[1])]
+            if net.loss.target_kind != "indices"
+            else ["t1"]
+        )
         formula = "loss = " + F.loss_formula(net.loss, outs, tnames, net.batch, n)
-        return Step(index, "forward", "loss", formula, F.loss_substituted(net.loss, out, tr.targets, n), tr.loss)
+        return Step(
+            index,
+            "forward",
+            "loss",
+            formula,
+            F.loss_substituted(net.loss, out, tr.targets, n),
+            tr.loss,
+        )
 
     # backward -----------------------------------------------------------------------------
     def _backward_dpost(self, index: int, k: int, r: int) -> Step:
@@ -305,23 +367,44 @@ class StepList(Sequence[Step]):
         if k < tr.network.depth:  # a hidden activation: a sum over the next layer's neurons
             nxt = tr.layers[k]
             rows = range(tr.network.sizes[k + 1])
-            names = [[f"∂loss/∂{namer.pre(k + 1, q)}", f"∂{namer.pre(k + 1, q)}/∂{node}"] for q in rows]
+            names = [
+                [f"∂loss/∂{namer.pre(k + 1, q)}", f"∂{namer.pre(k + 1, q)}/∂{node}"] for q in rows
+            ]
             forms = [[f"∂loss/∂{namer.pre(k + 1, q)}", namer.weight(k + 1, q, r)] for q in rows]
             values = [[d.d_pre[k + 1][:, q], np.float64(nxt.weight.value[q, r])] for q in rows]
             labels = [f"via {namer.pre(k + 1, q)}" for q in rows]
-            return self._checked(index, node, names, forms, values, labels, layer.post_grad[:, r].astype(np.float64), False)
+            return self._checked(
+                index,
+                node,
+                names,
+                forms,
+                values,
+                labels,
+                layer.post_grad[:, r].astype(np.float64),
+                False,
+            )
         net = tr.network
         out = layer.post.astype(np.float64)
         n = F.loss_count(net.loss, net.batch, out.shape[1])
         tname = namer.target(r) if net.loss.target_kind != "indices" else "t1"
         form = F.loss_gradient_formula(net.loss, node, tname, r, n, self._probs_sum_one)
-        return self._checked(index, node, [[f"∂loss/∂{node}"]], [[form]], [[d.d_post[k][:, r]]],
-                             [node], layer.post_grad[:, r].astype(np.float64), False)
+        return self._checked(
+            index,
+            node,
+            [[f"∂loss/∂{node}"]],
+            [[form]],
+            [[d.d_post[k][:, r]]],
+            [node],
+            layer.post_grad[:, r].astype(np.float64),
+            False,
+        )
 
     @cached_property
     def _probs_sum_one(self) -> bool:
         t = self.tr.targets
-        return self.tr.network.loss.target_kind != "probabilities" or bool(np.allclose(t.sum(axis=1), 1.0))
+        return self.tr.network.loss.target_kind != "probabilities" or bool(
+            np.allclose(t.sum(axis=1), 1.0)
+        )
 
     def _backward_dinput(self, index: int, k: int, r: int) -> Step:
         tr, namer, d = self.tr, self.tr.namer, self.derived
@@ -332,7 +415,9 @@ class StepList(Sequence[Step]):
         forms = [[f"∂loss/∂{namer.pre(1, q)}", namer.weight(1, q, r)] for q in rows]
         values = [[d.d_pre[1][:, q], np.float64(first.weight.value[q, r])] for q in rows]
         labels = [f"via {namer.pre(1, q)}" for q in rows]
-        return self._checked(index, node, names, forms, values, labels, tr.input_grad[:, r].astype(np.float64), False)
+        return self._checked(
+            index, node, names, forms, values, labels, tr.input_grad[:, r].astype(np.float64), False
+        )
 
     def _backward_dpre(self, index: int, k: int, r: int) -> Step:
         tr, namer, d = self.tr, self.tr.namer, self.derived
@@ -344,12 +429,22 @@ class StepList(Sequence[Step]):
             cols = range(tr.network.sizes[k])
             outs = [namer.post(k, i) for i in cols]
             names = [[f"∂loss/∂{o}", f"∂{o}/∂{node}"] for o in outs]
-            forms = [[f"∂loss/∂{o}", F.softmax_jacobian_formula(o, out, i == r)] for i, o in enumerate(outs)]
+            forms = [
+                [f"∂loss/∂{o}", F.softmax_jacobian_formula(o, out, i == r)]
+                for i, o in enumerate(outs)
+            ]
             values = [[d.d_post[k][:, i], F.softmax_jacobian(post, i, r)] for i in cols]
-            return self._checked(index, node, names, forms, values, [f"via {o}" for o in outs], autograd, False)
+            return self._checked(
+                index, node, names, forms, values, [f"via {o}" for o in outs], autograd, False
+            )
         names = [[f"∂loss/∂{out}", f"∂{out}/∂{node}"]]
         forms = [[self._upstream_formula(k, r), F.act_derivative_formula(act, out, node)]]
-        values = [[d.d_post[k][:, r], F.act_derivative(act, layer.pre[:, r:r + 1], post[:, r:r + 1])[:, 0]]]
+        values = [
+            [
+                d.d_post[k][:, r],
+                F.act_derivative(act, layer.pre[:, r : r + 1], post[:, r : r + 1])[:, 0],
+            ]
+        ]
         return self._checked(index, node, names, forms, values, [node], autograd, False)
 
     def _upstream_formula(self, k: int, r: int) -> str:
@@ -383,12 +478,18 @@ class StepList(Sequence[Step]):
             cols = [d.d_pre[k][:, r], local]
         else:
             names1 = [f"∂loss/∂{out}", f"∂{out}/∂{pre}", f"∂{pre}/∂{node}"]
-            forms1 = [self._upstream_formula(k, r), F.act_derivative_formula(act, out, pre), local_form]
-            deriv = F.act_derivative(act, layer.pre[:, r:r + 1], post[:, r:r + 1])[:, 0]
+            forms1 = [
+                self._upstream_formula(k, r),
+                F.act_derivative_formula(act, out, pre),
+                local_form,
+            ]
+            deriv = F.act_derivative(act, layer.pre[:, r : r + 1], post[:, r : r + 1])[:, 0]
             cols = [d.d_post[k][:, r], deriv, local]
         values = [[np.float64(col[b]) for col in cols] for b in range(batch)]
         labels = [f"sample {b + 1}" for b in range(batch)] if batch > 1 else [node]
-        return self._checked(index, node, [names1] * batch, [forms1] * batch, values, labels, autograd, True)
+        return self._checked(
+            index, node, [names1] * batch, [forms1] * batch, values, labels, autograd, True
+        )
 
     def _backward_dweight(self, index: int, k: int, pos: int) -> Step:
         r, c = divmod(pos, self.tr.network.sizes[k - 1])
@@ -400,18 +501,34 @@ class StepList(Sequence[Step]):
     # update -------------------------------------------------------------------------------
     def _update(self, index: int, node: str, value: float, grad: float, updated: float) -> Step:
         lr = float(self.tr.network.lr or 0.0)
-        return Step(index, "update", node, f"{node} ← {node} − lr·∂loss/∂{node}",
-                    f"{fmt(value)} − {lr:g} × {fmt_signed(grad)}", updated)
+        return Step(
+            index,
+            "update",
+            node,
+            f"{node} ← {node} − lr·∂loss/∂{node}",
+            f"{fmt(value)} − {lr:g} × {fmt_signed(grad)}",
+            updated,
+        )
 
     def _update_weight(self, index: int, k: int, pos: int) -> Step:
         r, c = divmod(pos, self.tr.network.sizes[k - 1])
         w = self.tr.layers[k - 1].weight
         assert w.updated is not None
-        return self._update(index, self.tr.namer.weight(k, r, c), float(w.value[r, c]),
-                            float(w.grad[r, c]), float(w.updated[r, c]))
+        return self._update(
+            index,
+            self.tr.namer.weight(k, r, c),
+            float(w.value[r, c]),
+            float(w.grad[r, c]),
+            float(w.updated[r, c]),
+        )
 
     def _update_bias(self, index: int, k: int, r: int) -> Step:
         b = self.tr.layers[k - 1].bias
         assert b is not None and b.updated is not None
-        return self._update(index, self.tr.namer.bias(k, r), float(b.value[r]), float(b.grad[r]),
-                            float(b.updated[r]))
+        return self._update(
+            index,
+            self.tr.namer.bias(k, r),
+            float(b.value[r]),
+            float(b.grad[r]),
+            float(b.updated[r]),
+        )

@@ -120,8 +120,10 @@ class Trace:
         sizes, batch = self.network.sizes, self.network.batch
         total = batch * (sizes[0] + self.targets.shape[1]) + 1
         for k, layer in enumerate(self.layers, start=1):
-            total += sizes[k] * sizes[k - 1] + (sizes[k] if layer.bias else 0) + 2 * batch * sizes[k]
-        return total
+            total += (
+                sizes[k] * sizes[k - 1] + (sizes[k] if layer.bias else 0) + 2 * batch * sizes[k]
+            )
+        return int(total)
 
     @property
     def small(self) -> bool:
@@ -151,20 +153,40 @@ class Trace:
         if ref.letter == "loss":
             return Node(name, kind, self.loss, 1.0)
         if ref.letter == "i":
-            return Node(name, kind, per_sample(self.inputs[:, ref.row]), per_sample(self.input_grad[:, ref.row]))
+            return Node(
+                name,
+                kind,
+                per_sample(self.inputs[:, ref.row]),
+                per_sample(self.input_grad[:, ref.row]),
+            )
         if ref.letter == "t":
             return Node(name, kind, per_sample(self.targets[:, ref.row]), None)
         layer = self.layers[ref.layer - 1]
         if ref.letter == "l":
-            return Node(name, kind, per_sample(layer.pre[:, ref.row]), per_sample(layer.pre_grad[:, ref.row]))
+            return Node(
+                name,
+                kind,
+                per_sample(layer.pre[:, ref.row]),
+                per_sample(layer.pre_grad[:, ref.row]),
+            )
         if ref.letter in "ho":
-            return Node(name, kind, per_sample(layer.post[:, ref.row]), per_sample(layer.post_grad[:, ref.row]))
+            return Node(
+                name,
+                kind,
+                per_sample(layer.post[:, ref.row]),
+                per_sample(layer.post_grad[:, ref.row]),
+            )
         param = layer.weight if ref.letter == "w" else layer.bias
         assert param is not None
         index = (ref.row, ref.col) if ref.letter == "w" else (ref.row,)
         updated = None if param.updated is None else float(param.updated[index])
         return Node(
-            name, kind, float(param.value[index]), float(param.grad[index]), updated, param.trainable
+            name,
+            kind,
+            float(param.value[index]),
+            float(param.grad[index]),
+            updated,
+            param.trainable,
         )
 
     # -- steps and export -------------------------------------------------------------------

@@ -22,15 +22,27 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation
 
 _ACT_FUNCS: dict[Any, str] = {
-    torch.sigmoid: "sigmoid", torch.Tensor.sigmoid: "sigmoid", F.sigmoid: "sigmoid",
-    torch.tanh: "tanh", torch.Tensor.tanh: "tanh", F.tanh: "tanh",
-    torch.relu: "relu", torch.Tensor.relu: "relu", F.relu: "relu",
-    torch.relu_: "relu", torch.Tensor.relu_: "relu",
+    torch.sigmoid: "sigmoid",
+    torch.Tensor.sigmoid: "sigmoid",
+    F.sigmoid: "sigmoid",
+    torch.tanh: "tanh",
+    torch.Tensor.tanh: "tanh",
+    F.tanh: "tanh",
+    torch.relu: "relu",
+    torch.Tensor.relu: "relu",
+    F.relu: "relu",
+    torch.relu_: "relu",
+    torch.Tensor.relu_: "relu",
     F.leaky_relu: "leaky_relu",
-    torch.softmax: "softmax", torch.Tensor.softmax: "softmax", F.softmax: "softmax",
+    torch.softmax: "softmax",
+    torch.Tensor.softmax: "softmax",
+    F.softmax: "softmax",
 }
 _ACT_MODULES: dict[type[nn.Module], str] = {
-    nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.LeakyReLU: "leaky_relu",
+    nn.Sigmoid: "sigmoid",
+    nn.Tanh: "tanh",
+    nn.ReLU: "relu",
+    nn.LeakyReLU: "leaky_relu",
     nn.Softmax: "softmax",
 }
 
@@ -61,7 +73,9 @@ def _function_activation(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any
         slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
         return Activation(name, float(slope))
     if name == "softmax":
-        _check_softmax_dim(_softmax_dim(args, kwargs), args[0], getattr(func, "__name__", "softmax"))
+        _check_softmax_dim(
+            _softmax_dim(args, kwargs), args[0], getattr(func, "__name__", "softmax")
+        )
     return Activation(name)
 
 
@@ -101,10 +115,12 @@ class Recorder(TorchFunctionMode):
             self.record("act", getattr(func, "__name__", str(func)), args[0], out, act=act)
         return out
 
-    def record(self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any) -> None:
+    def record(
+        self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any
+    ) -> None:
         event = Event(kind, where, inp, out, out.detach().clone(), **extra)
         if out.requires_grad:
-            out.register_hook(lambda g, e=event: e.grad.append(g.detach().clone()))
+            out.register_hook(lambda g, e=event: e.grad.append(g.detach().clone()))  # type: ignore[no-untyped-call]
         self.events.append(event)
 
     # module hooks -------------------------------------------------------------------------
@@ -118,7 +134,9 @@ class Recorder(TorchFunctionMode):
                 return
             x = args[0] if args else None
             if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
-                raise BptraceError(f"module {where!r} ({type(module).__name__}) does not map a tensor to a tensor")
+                raise BptraceError(
+                    f"module {where!r} ({type(module).__name__}) does not map a tensor to a tensor"
+                )
             if isinstance(module, nn.Linear):
                 self.record("linear", where, x, out, module=module)
                 return
@@ -142,7 +160,9 @@ def recording(model: nn.Module) -> Iterator[Recorder]:
         for where, module in model.named_modules():
             if next(module.children(), None) is None:
                 handles.append(module.register_forward_pre_hook(rec.pre_hook))
-                handles.append(module.register_forward_hook(rec.make_hook(where or type(module).__name__)))
+                handles.append(
+                    module.register_forward_hook(rec.make_hook(where or type(module).__name__))
+                )
         with rec:
             yield rec
     finally:

@@ -26,7 +26,9 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
     assert isinstance(loss_fn, nn.Module)
     reduction = getattr(loss_fn, "reduction", "mean")
     if reduction not in ("mean", "sum"):
-        raise BptraceError(f"loss reduction {reduction!r} is not supported: the loss must be a scalar (mean or sum)")
+        raise BptraceError(
+            f"loss reduction {reduction!r} is not supported: the loss must be a scalar (mean or sum)"
+        )
     if getattr(loss_fn, "weight", None) is not None:
         raise BptraceError(f"{type(loss_fn).__name__} with class weights is not supported")
     if name == "cross_entropy":
@@ -39,7 +41,9 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
             f"{tuple(output.shape)}; {type(loss_fn).__name__} needs them equal"
         )
     if not targets.is_floating_point():
-        raise BptraceError(f"{type(loss_fn).__name__} needs floating-point targets, got {targets.dtype}")
+        raise BptraceError(
+            f"{type(loss_fn).__name__} needs floating-point targets, got {targets.dtype}"
+        )
     if name == "bce":
         if bool(((targets < 0) | (targets > 1)).any()):
             raise BptraceError("BCELoss targets must lie in [0, 1]")
@@ -49,9 +53,13 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
     return LossInfo(name, reduction, beta, "values")
 
 
-def _cross_entropy(loss_fn: nn.Module, output: torch.Tensor, targets: torch.Tensor, reduction: str) -> LossInfo:
+def _cross_entropy(
+    loss_fn: nn.Module, output: torch.Tensor, targets: torch.Tensor, reduction: str
+) -> LossInfo:
     if output.dim() not in (1, 2):
-        raise BptraceError(f"CrossEntropyLoss: model output must be (batch, classes), got {tuple(output.shape)}")
+        raise BptraceError(
+            f"CrossEntropyLoss: model output must be (batch, classes), got {tuple(output.shape)}"
+        )
     batch_shape = output.shape[:-1]
     classes = output.shape[-1]
     if targets.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):

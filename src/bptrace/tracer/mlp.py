@@ -7,6 +7,7 @@ The model's own parameters are never touched: the pass runs through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,9 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
     while i < len(events):
         ev = events[i]
         if ev.kind != "linear":
-            raise BptraceError(f"activation {ev.where!r} does not follow a Linear layer (not a plain MLP)")
+            raise BptraceError(
+                f"activation {ev.where!r} does not follow a Linear layer (not a plain MLP)"
+            )
         if ev.inp is not expected:
             what = "the model's input" if not layers else "the previous layer's output"
             raise BptraceError(f"Linear layer {ev.where!r} does not take {what} (not a plain MLP)")
@@ -75,7 +78,9 @@ def _check_inputs(model: nn.Module, inputs: object, targets: object) -> torch.dt
     if inputs.dtype != dtype:
         raise BptraceError(f"inputs are {inputs.dtype} but the model's parameters are {dtype}")
     if inputs.dim() not in (1, 2):
-        raise BptraceError(f"MLP inputs must be one sample or a batch (1-D or 2-D), got shape {tuple(inputs.shape)}")
+        raise BptraceError(
+            f"MLP inputs must be one sample or a batch (1-D or 2-D), got shape {tuple(inputs.shape)}"
+        )
     return dtype
 
 
@@ -120,14 +125,30 @@ def trace_mlp(
     for call in calls:
         path = owned_path(model, call.linear.module)
         weight = _param(originals, params, grad_of, f"{path}weight", lr)
-        bias = _param(originals, params, grad_of, f"{path}bias", lr) if f"{path}bias" in params else None
+        bias = (
+            _param(originals, params, grad_of, f"{path}bias", lr)
+            if f"{path}bias" in params
+            else None
+        )
         assert weight is not None
-        layers.append(Layer(weight, bias, _as_matrix(call.linear.value), _grad(call.linear),
-                            _as_matrix(call.post.value), _grad(call.post)))
+        layers.append(
+            Layer(
+                weight,
+                bias,
+                _as_matrix(call.linear.value),
+                _grad(call.linear),
+                _as_matrix(call.post.value),
+                _grad(call.post),
+            )
+        )
     sizes = (call_in(calls[0]), *(c.linear.out.shape[-1] for c in calls))
     out2 = _as_matrix(output)
     t = targets.detach().cpu().numpy()
-    t2 = t.reshape(-1, 1).astype(np.float64) if info.target_kind == "indices" else t.reshape(out2.shape)
+    t2 = (
+        t.reshape(-1, 1).astype(np.float64)
+        if info.target_kind == "indices"
+        else t.reshape(out2.shape)
+    )
     network = NetworkInfo(
         sizes=tuple(int(s) for s in sizes),
         activations=tuple(c.act for c in calls),
@@ -172,7 +193,7 @@ def _param_names(model: nn.Module, calls: list[LayerCall]) -> list[str]:
 def _param(
     originals: dict[str, nn.Parameter],
     params: dict[str, torch.Tensor],
-    grads: dict[str, torch.Tensor | None],
+    grads: Mapping[str, torch.Tensor | None],
     key: str,
     lr: float | None,
 ) -> Param:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from bptrace.model.errors import BptraceError
+from bptrace.model.errors import BptraceError, Cancelled
 from bptrace.model.trace import Training
 from bptrace.tracer.mlp import owned_path
 
@@ -36,7 +36,10 @@ def train(
     if not lr > 0:
         raise BptraceError(f"lr: must be > 0, got {lr}")
     work = copy.deepcopy(model)
-    paths = [owned_path(model, m) for m in (linears or [m for m in model.modules() if isinstance(m, nn.Linear)])]
+    paths = [
+        owned_path(model, m)
+        for m in (linears or [m for m in model.modules() if isinstance(m, nn.Linear)])
+    ]
     trainable = [p for p in work.parameters() if p.requires_grad]
     opt = torch.optim.SGD(trainable, lr=lr)
     losses: list[float] = []
@@ -49,15 +52,19 @@ def train(
             loss.backward()
             opt.step()
             if progress is not None and (epoch + 1) % every == 0 and progress(epoch + 1, epochs):
-                raise KeyboardInterrupt
+                raise Cancelled(f"training cancelled after {epoch + 1} of {epochs} steps")
         with torch.no_grad():
             output = work(inputs)
             losses.append(float(loss_fn(output, targets)))
-    weights, biases = [], []
+    weights: list[np.ndarray] = []
+    biases: list[np.ndarray | None] = []
     for path in paths:
         linear = work.get_submodule(path.rstrip(".")) if path else work
+        assert isinstance(linear, nn.Linear)
         weights.append(linear.weight.detach().numpy().copy())
         bias = linear.bias
         biases.append(None if bias is None else bias.detach().numpy().copy())
     out = output.detach().numpy()
-    return Training(epochs, lr, losses, weights, biases, out.reshape(1, -1) if out.ndim == 1 else np.array(out))
+    return Training(
+        epochs, lr, losses, weights, biases, out.reshape(1, -1) if out.ndim == 1 else np.array(out)
+    )
