@@ -39,9 +39,11 @@ def _epochs(text: str) -> int:
 
 
 def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
         "--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network"
     )
+    group.add_argument("--example", metavar="NAME", help="a built-in example (see --list-examples)")
 
 
 def build_parser() -> Parser:
@@ -51,6 +53,9 @@ def build_parser() -> Parser:
         epilog="With no command, opens the app on the classic 2-2-2 network (or --spec FILE).",
     )
     parser.add_argument("--version", action="version", version="bptrace 0.1.0")
+    parser.add_argument(
+        "--list-examples", action="store_true", help="list the built-in examples and exit"
+    )
     _add_source(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("export", help="write the trace as JSON (stdout, or -o FILE)")
@@ -79,14 +84,16 @@ def build_parser() -> Parser:
     return parser
 
 
-def load_trace_for(spec_path: str | None, epochs: int = 0) -> Trace:
-    """Trace the spec's network (or the classic one), training ``epochs`` steps if asked."""
+def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace:
+    """Trace ``--spec``, ``--example`` or the classic network, training ``epochs`` steps if asked."""
     from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text, read_spec
-    from bptrace.tracer.api import trace_spec
+    from bptrace.tracer.api import trace_example, trace_spec
 
-    spec = read_spec(spec_path) if spec_path else parse_spec_text(CLASSIC_TEXT, "classic")
     progress = _progress_printer() if epochs >= 1000 and sys.stderr.isatty() else None
     try:
+        if args.example:
+            return trace_example(args.example, epochs, progress)
+        spec = read_spec(args.spec) if args.spec else parse_spec_text(CLASSIC_TEXT, "classic")
         return trace_spec(spec, epochs, progress)
     finally:
         if progress is not None:
@@ -117,7 +124,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bptrace.model.jsonio import dumps, write_atomic
 
     out = _check_writable(args.output) if args.output else None
-    tr = load_trace_for(args.spec, args.epochs)
+    tr = load_trace_for(args, args.epochs)
     text = dumps(tr, args.detail)
     if out is None:
         sys.stdout.write(text)
@@ -131,7 +138,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     from bptrace.explain import explain
 
-    tr = load_trace_for(args.spec)
+    tr = load_trace_for(args)
     explain(tr, args.name, Console(highlight=False, soft_wrap=True))
     return 0
 
@@ -144,6 +151,17 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    if args.list_examples:
+        from bptrace.model.catalog import describe_examples
+
+        print(describe_examples())
+        return 0
+    if args.example:
+        from bptrace.model.catalog import EXAMPLES
+
+        if args.example not in EXAMPLES:
+            raise BptraceError(f"unknown example {args.example!r} (see --list-examples)")
+        return run_app(example=args.example)
     if args.spec:
         from bptrace.model.spec import read_spec
 

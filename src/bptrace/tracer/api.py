@@ -10,11 +10,12 @@ from torch import nn
 from bptrace.model.spec import Spec, read_spec
 from bptrace.model.trace import Trace, Training
 from bptrace.tracer.build import Example, build, classic
+from bptrace.tracer.examples import example
 from bptrace.tracer.mlp import trace_mlp
 from bptrace.tracer.train import Progress
 from bptrace.tracer.train import train as _train
 
-__all__ = ["classic", "load_spec", "trace", "train", "trace_spec"]
+__all__ = ["classic", "load_spec", "trace", "train", "trace_example", "trace_spec"]
 
 
 def trace(
@@ -52,6 +53,15 @@ def train(
 ) -> Training:
     """``epochs`` steps of plain SGD on a copy of ``model``; the loss curve and final state."""
     return _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)
+
+
+def trace_example(name: str, epochs: int = 0, progress: Progress | None = None) -> Trace:
+    """Trace a built-in example (``--example NAME``), training it ``epochs`` steps if asked."""
+    (model, inputs, targets, loss_fn), lr = example(name)
+    tr = trace_mlp(model, inputs, targets, loss_fn, lr, name)
+    if epochs:
+        tr.training = _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)
+    return tr
 
 
 def trace_spec(spec: Spec, epochs: int = 0, progress: Progress | None = None) -> Trace:

@@ -1,0 +1,74 @@
+"""Built-in examples as real torch modules, including the seed course's two nn.Module forms.
+
+Both seed forms carry the classic weights in float64, so they trace to exactly the same
+numbers as ``classic`` — the point the course makes about the two ways of writing a module.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from bptrace.model.catalog import EXAMPLES
+from bptrace.model.errors import BptraceError
+from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
+from bptrace.tracer.build import DTYPE, Example, classic
+
+HIDDEN_W = [[0.15, 0.20], [0.25, 0.30]]
+OUTPUT_W = [[0.40, 0.45], [0.50, 0.55]]
+HIDDEN_B, OUTPUT_B = [0.35, 0.35], [0.60, 0.60]
+
+
+def _set(linear: nn.Linear, weight: list[list[float]], bias: list[float]) -> None:
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(weight, dtype=DTYPE))
+        linear.bias.copy_(torch.tensor(bias, dtype=DTYPE))
+
+
+class SeedFunctional(nn.Module):
+    """Form (a): separate Linear layers; the activation is a plain function, not a module."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear1 = nn.Linear(2, 2, dtype=DTYPE)
+        self.linear2 = nn.Linear(2, 2, dtype=DTYPE)
+        _set(self.linear1, HIDDEN_W, HIDDEN_B)
+        _set(self.linear2, OUTPUT_W, OUTPUT_B)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.sigmoid(self.linear1(x))
+        return torch.sigmoid(self.linear2(h))
+
+
+class SeedSequential(nn.Module):
+    """Form (b): each layer is an ``nn.Sequential(Linear, Sigmoid)`` block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = nn.Sequential(nn.Linear(2, 2, dtype=DTYPE), nn.Sigmoid())
+        self.out = nn.Sequential(nn.Linear(2, 2, dtype=DTYPE), nn.Sigmoid())
+        _set(self.hidden[0], HIDDEN_W, HIDDEN_B)
+        _set(self.out[0], OUTPUT_W, OUTPUT_B)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.hidden(x))
+
+
+def _seed(model: nn.Module) -> Example:
+    inputs = torch.tensor([[0.05, 0.10]], dtype=DTYPE)
+    targets = torch.tensor([[0.01, 0.99]], dtype=DTYPE)
+    return model, inputs, targets, nn.MSELoss()
+
+
+def example(name: str) -> tuple[Example, float]:
+    """The example ``name``: ``((model, inputs, targets, loss_fn), lr)``."""
+    if name not in EXAMPLES:
+        raise BptraceError(
+            f"unknown example {name!r} (known: {', '.join(EXAMPLES)}; see --list-examples)"
+        )
+    lr = parse_spec_text(CLASSIC_TEXT, "classic").lr
+    if name == "seed-functional":
+        return _seed(SeedFunctional()), lr
+    if name == "seed-sequential":
+        return _seed(SeedSequential()), lr
+    return classic(), lr
