@@ -45,13 +45,15 @@ class SeedSequential(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.hidden = nn.Sequential(nn.Linear(2, 2, dtype=DTYPE), nn.Sigmoid())
-        self.out = nn.Sequential(nn.Linear(2, 2, dtype=DTYPE), nn.Sigmoid())
-        _set(self.hidden[0], HIDDEN_W, HIDDEN_B)
-        _set(self.out[0], OUTPUT_W, OUTPUT_B)
+        hidden, out = nn.Linear(2, 2, dtype=DTYPE), nn.Linear(2, 2, dtype=DTYPE)
+        _set(hidden, HIDDEN_W, HIDDEN_B)
+        _set(out, OUTPUT_W, OUTPUT_B)
+        self.hidden = nn.Sequential(hidden, nn.Sigmoid())
+        self.out = nn.Sequential(out, nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.hidden(x))
+        y: torch.Tensor = self.out(self.hidden(x))
+        return y
 
 
 def _seed(model: nn.Module) -> Example:
