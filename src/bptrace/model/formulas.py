@@ -240,11 +240,15 @@ def loss_formula(loss: LossInfo, outs: list[str], targets: list[str], batch: int
         body = f"−{over}(" + body + ")"
     elif batch > 1:
         body = f"{over}({body})"
-    return (
+    text = (
         _over_n(body, n)
         if (len(terms) > 1 or batch > 1) and loss.name != "bce"
         else _over_n(body, n, wrap=False)
     )
+    if loss.name == "smooth_l1":
+        beta = fmt(float(loss.beta or 0.0))
+        text += f", s(d) = 0.5·d²/{beta} if |d| < {beta} else |d| − 0.5·{beta}"
+    return text
 
 
 def _elementwise_term(loss: LossInfo, o: str, t: str) -> str:
