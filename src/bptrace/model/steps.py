@@ -259,15 +259,16 @@ class StepList(Sequence[Step]):
             symbolic = elide([" · ".join(_wrap(f) for f in fs) for fs in forms], " + ")
         parts_f = [lhs] + [p for p in dict.fromkeys([chain, symbolic]) if p != lhs]
         formula = " = ".join(parts_f)
+        show = fmt if sum(len(vals) for vals in values) == 1 else fmt_signed  # one bare number
         if per_param:
-            parts = [" × ".join(fmt_signed(float(v)) for v in vals) for vals in values]
+            parts = [" × ".join(show(float(v)) for v in vals) for vals in values]
             substituted = elide(parts, " + ")
         else:
             batch = autograd.shape[0]
             parts = []
             for b in range(batch):
                 prods = [
-                    " × ".join(fmt_signed(float(np.broadcast_to(v, (batch,))[b])) for v in vals)
+                    " × ".join(show(float(np.broadcast_to(v, (batch,))[b])) for v in vals)
                     for vals in values
                 ]
                 parts.append(elide(prods, " + "))
@@ -308,7 +309,7 @@ class StepList(Sequence[Step]):
         parts = []
         for b in range(inputs.shape[0]):
             nums = [
-                f"{fmt(float(layer.weight.value[r, c]))} × {fmt_signed(float(inputs[b, c]))}"
+                f"{fmt_signed(float(layer.weight.value[r, c]))} × {fmt_signed(float(inputs[b, c]))}"
                 for c in range(n_in)
             ]
             if bias is not None:
