@@ -36,7 +36,8 @@ def step_lines(step: Step, rtol: float = 1e-9) -> list[Line]:
         eqs = [p for p in (step.chain, step.symbolic) if p and p != head]
         lines = [Line("lhs", f"{head} = {eqs[0]}" if eqs else head)]
         lines += [Line("eq", f"= {e}") for e in eqs[1:]]
-        lines.append(Line("eq", f"= {step.substituted}"))
+        if step.substituted != fmt_value(step.value):
+            lines.append(Line("eq", f"= {step.substituted}"))
         lines.append(Line("eq", f"= {fmt_value(step.value)}"))
         if len(step.terms) > 1:
             for term in step.terms:
