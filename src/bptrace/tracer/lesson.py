@@ -1,0 +1,391 @@
+"""The numbers of the seed course's side lessons, from torch autograd (float64).
+
+Activation curves and their derivatives, the softmax Jacobian, the worked loss examples, the
+tiny chain-rule graph walked ``grad_fn`` by ``grad_fn``, and the classic network trained for
+N steps or traced at any epoch. Results are the pure dataclasses of
+:mod:`bptrace.model.lesson`; our formulas (:mod:`bptrace.model.formulas`) are evaluated next
+to autograd so the screens can say where the two agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from bptrace.model import formulas as F
+from bptrace.model.errors import BptraceError
+from bptrace.model.lesson import (
+    LESSON_ACTIVATIONS,
+    LESSON_LOSSES,
+    SOFTMAX_SAMPLES,
+    ActivationCurve,
+    ChainGraph,
+    GraphStep,
+    LossDemo,
+    SoftmaxDemo,
+    TrainingCurve,
+)
+from bptrace.model.network import Activation
+from bptrace.model.spec import CLASSIC_TEXT, Spec, parse_spec_text
+from bptrace.model.trace import Trace
+from bptrace.tracer.api import trace_spec
+from bptrace.tracer.build import build
+from bptrace.tracer.train import Progress, train
+
+DTYPE = torch.float64
+
+
+def grid(start: float = -10.0, stop: float = 10.0, steps: int = 100) -> torch.Tensor:
+    """The seed's plotting grid, ``linspace(-10, 10, 100)``, float64."""
+    return torch.linspace(start, stop, steps, dtype=DTYPE)
+
+
+def _apply(name: str, x: torch.Tensor, slope: float) -> torch.Tensor:
+    if name == "sigmoid":
+        return torch.sigmoid(x)
+    if name == "tanh":
+        return torch.tanh(x)
+    if name == "relu":
+        return torch.relu(x)
+    if name == "leaky_relu":
+        return nn.functional.leaky_relu(x, slope)
+    raise BptraceError(f"no elementwise curve for {name!r}")
+
+
+def activation_curve(name: str, negative_slope: float = 0.1, steps: int = 100) -> ActivationCurve:
+    """``name`` and its derivative on ``linspace(-10, 10, steps)``: autograd next to our formula."""
+    if name not in LESSON_ACTIVATIONS or name == "softmax":
+        raise BptraceError(f"activation curve: unknown elementwise activation {name!r}")
+    x = grid(steps=steps).requires_grad_(True)
+    with torch.enable_grad():
+        y = _apply(name, x, negative_slope)
+        (g,) = torch.autograd.grad(y.sum(), x)
+    act = Activation(name, negative_slope if name == "leaky_relu" else None)
+    pre, post = x.detach().numpy(), y.detach().numpy()
+    ours = F.act_derivative(act, pre, post)
+    return ActivationCurve(
+        name,
+        act.negative_slope,
+        pre.tolist(),
+        post.tolist(),
+        g.numpy().tolist(),
+        np.asarray(ours, dtype=np.float64).tolist(),
+    )
+
+
+def softmax_demo(scores: list[list[float]] | None = None, picked: int = 0) -> SoftmaxDemo:
+    """Softmax over each row of ``scores`` (the seed's two samples by default).
+
+    The Jacobian of each row comes from ``torch.autograd.functional.jacobian``; ``sum_grad``
+    backpropagates ``y.sum()`` (zero), ``picked_grad`` only output ``picked`` of each row.
+    """
+    rows = scores if scores is not None else SOFTMAX_SAMPLES
+    x = torch.tensor(rows, dtype=DTYPE)
+    if x.dim() != 2:
+        raise BptraceError("softmax: expected rows of scores")
+    if not 0 <= picked < x.shape[1]:
+        raise BptraceError(f"softmax: output index {picked} out of range 0..{x.shape[1] - 1}")
+    y = torch.softmax(x, dim=-1)
+    jac = [
+        torch.autograd.functional.jacobian(  # type: ignore[no-untyped-call]
+            lambda r: torch.softmax(r, dim=-1), row
+        )
+        for row in x
+    ]
+    post = y.numpy()
+    formula = [
+        [
+            [float(F.softmax_jacobian(post[n : n + 1], i, j)[0]) for j in range(x.shape[1])]
+            for i in range(x.shape[1])
+        ]
+        for n in range(x.shape[0])
+    ]
+    xs = x.clone().requires_grad_(True)
+    with torch.enable_grad():
+        (sum_grad,) = torch.autograd.grad(torch.softmax(xs, dim=-1).sum(), xs)
+        (one_grad,) = torch.autograd.grad(torch.softmax(xs, dim=-1)[:, picked].sum(), xs)
+    return SoftmaxDemo(
+        x.tolist(),
+        y.tolist(),
+        [j.tolist() for j in jac],
+        formula,
+        sum_grad.tolist(),
+        picked,
+        one_grad.tolist(),
+    )
+
+
+def _as_rows(value: Any) -> list[list[float]]:
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return [[float(v) for v in row] for row in value]
+    return [[float(v) for v in value]]
+
+
+def loss_demo(name: str, predictions: Any, targets: Any, beta: float = 1.0) -> LossDemo:
+    """The loss ``name`` (torch semantics, mean reduction) of ``predictions`` against ``targets``.
+
+    ``predictions``/``targets`` are lists or lists of rows. For cross_entropy the predictions
+    are logits (batch × classes) and the targets either one class index per row or a row of
+    probabilities. Contributions are torch's ``reduction="none"`` losses divided by the mean's
+    count, so they add up to the loss; gradients come from autograd.
+    """
+    if name not in LESSON_LOSSES:
+        raise BptraceError(f"unknown loss {name!r} (known: {', '.join(LESSON_LOSSES)})")
+    rows = _as_rows(predictions)
+    flat_input = not (isinstance(predictions, list) and isinstance(predictions[0], list))
+    pred = torch.tensor(rows, dtype=DTYPE)
+    indices: list[int] | None = None
+    if name == "cross_entropy":
+        kind, target, indices = _ce_targets(targets, pred)
+        t_rows = (
+            nn.functional.one_hot(target, pred.shape[1]).to(DTYPE).tolist()
+            if kind == "indices"
+            else target.tolist()
+        )
+        fn: nn.Module = nn.CrossEntropyLoss()
+        each_fn: nn.Module = nn.CrossEntropyLoss(reduction="none")
+    else:
+        kind = "values"
+        t_rows = _as_rows(targets)
+        target = torch.tensor(t_rows, dtype=DTYPE)
+        if target.shape != pred.shape:
+            raise BptraceError(
+                f"targets have shape {_shape(t_rows, flat_input)} but predictions "
+                f"{_shape(rows, flat_input)}; {name} needs them equal"
+            )
+        if name == "bce" and (bool(((pred < 0) | (pred > 1)).any())):
+            raise BptraceError("bce: predictions must be probabilities in [0, 1]")
+        if name == "bce" and (bool(((target < 0) | (target > 1)).any())):
+            raise BptraceError("bce: targets must lie in [0, 1]")
+        if name == "smooth_l1" and beta < 0:
+            raise BptraceError(f"smooth_l1: beta must be >= 0, got {beta}")
+        fn, each_fn = _loss_pair(name, beta)
+    p = pred.clone().requires_grad_(True)
+    with torch.enable_grad():
+        loss = fn(p, target)
+        (grad,) = torch.autograd.grad(loss, p)
+    each = each_fn(pred, target)
+    count = each.numel()
+    contrib = each / count
+    contrib_rows = [[float(v)] for v in contrib] if name == "cross_entropy" else contrib.tolist()
+    return LossDemo(
+        name,
+        rows,
+        [[float(v) for v in r] for r in t_rows],
+        kind,
+        beta if name == "smooth_l1" else None,
+        float(loss.detach()),
+        contrib_rows,
+        grad.tolist(),
+        indices,
+    )
+
+
+def _shape(rows: list[list[float]], flat: bool) -> str:
+    return f"({len(rows[0])},)" if flat else f"({len(rows)}, {len(rows[0])})"
+
+
+def _loss_pair(name: str, beta: float) -> tuple[nn.Module, nn.Module]:
+    if name == "mse":
+        return nn.MSELoss(), nn.MSELoss(reduction="none")
+    if name == "l1":
+        return nn.L1Loss(), nn.L1Loss(reduction="none")
+    if name == "smooth_l1":
+        return nn.SmoothL1Loss(beta=beta), nn.SmoothL1Loss(reduction="none", beta=beta)
+    return nn.BCELoss(), nn.BCELoss(reduction="none")
+
+
+def _ce_targets(targets: Any, pred: torch.Tensor) -> tuple[str, torch.Tensor, list[int] | None]:
+    batch, classes = pred.shape
+    if (
+        isinstance(targets, list)
+        and targets
+        and all(isinstance(t, int) and not isinstance(t, bool) for t in targets)
+    ):
+        if len(targets) != batch:
+            raise BptraceError(f"cross_entropy: expected {batch} class indices, got {len(targets)}")
+        for t in targets:
+            if not 0 <= t < classes:
+                raise BptraceError(f"cross_entropy: class index {t} out of range 0..{classes - 1}")
+        return "indices", torch.tensor(targets, dtype=torch.long), list(targets)
+    rows = _as_rows(targets)
+    if len(rows) != batch or any(len(r) != classes for r in rows):
+        raise BptraceError(
+            f"cross_entropy: targets must be {batch} class indices or {batch} rows of "
+            f"{classes} probabilities"
+        )
+    if any(v < 0 or v > 1 for r in rows for v in r):
+        raise BptraceError("cross_entropy: class probabilities must lie in [0, 1]")
+    return "probabilities", torch.tensor(rows, dtype=DTYPE), None
+
+
+# -- the tiny chain-rule graph --------------------------------------------------------------
+
+
+def chain_graph(x: float = 1.0, w: float = 0.0, b: float = 0.0) -> ChainGraph:
+    """The seed's graph ``fc1 = 1/(exp(−x·w + b) + 1)``, ``fc2 = 2·fc1 + 1``, walked backward.
+
+    Starting at ``fc2.grad_fn``, every node is called with a gradient of ones to read its
+    local derivatives, and with the real upstream gradient to pass the product on, in
+    topological order; the leaves' totals are checked against ``fc2.backward()``.
+    """
+    xt = torch.tensor(x, dtype=DTYPE)
+    wt = torch.tensor(w, dtype=DTYPE, requires_grad=True)
+    bt = torch.tensor(b, dtype=DTYPE, requires_grad=True)
+    with torch.enable_grad():
+        u = -xt * wt
+        v = u + bt
+        e = torch.exp(v)
+        d = e + 1
+        fc1 = 1 / d
+        m = 2 * fc1
+        fc2 = m + 1
+        fc1.retain_grad()
+        fc2.backward(retain_graph=True)  # type: ignore[no-untyped-call]
+    assert fc1.grad is not None and wt.grad is not None and bt.grad is not None
+    forward = [
+        ("u", "−x·w", float(u.detach())),
+        ("v", "u + b", float(v.detach())),
+        ("e", "exp(v)", float(e.detach())),
+        ("d", "e + 1", float(d.detach())),
+        ("fc1", "1/d", float(fc1.detach())),
+        ("m", "2·fc1", float(m.detach())),
+        ("fc2", "m + 1", float(fc2.detach())),
+    ]
+    recip = fc1.grad_fn.next_functions[0][0] if fc1.grad_fn is not None else None
+    known: dict[Any, tuple[str, float | None, list[str], list[str]]] = {
+        fc2.grad_fn: ("fc2 = m + 1", float(fc2.detach()), ["m", "1"], ["1", "—"]),
+        m.grad_fn: ("m = 2·fc1", float(m.detach()), ["fc1", "2"], ["2", "—"]),
+        fc1.grad_fn: (
+            "fc1 = r·1 (torch writes 1/d as reciprocal(d)·1)",
+            float(fc1.detach()),
+            ["r", "1"],
+            ["1", "—"],
+        ),
+        recip: ("r = 1/d", float(fc1.detach()), ["d"], ["−1/d²"]),
+        d.grad_fn: ("d = e + 1", float(d.detach()), ["e", "1"], ["1", "—"]),
+        e.grad_fn: ("e = exp(v)", float(e.detach()), ["v"], ["exp(v)"]),
+        v.grad_fn: ("v = u + b", float(v.detach()), ["u", "b"], ["1", "1"]),
+        u.grad_fn: ("u = (−x)·w", float(u.detach()), ["−x", "w"], ["—", "−x"]),
+    }
+    steps = _walk(fc2, known, {id(wt): "w", id(bt): "b"})
+    return ChainGraph(
+        x,
+        w,
+        b,
+        forward,
+        steps,
+        {"fc1": float(fc1.grad), "w": float(wt.grad), "b": float(bt.grad)},
+    )
+
+
+def _walk(
+    out: torch.Tensor,
+    known: dict[Any, tuple[str, float | None, list[str], list[str]]],
+    leaves: dict[int, str],
+) -> list[GraphStep]:
+    """Call each grad_fn node in topological order, as the autograd engine would."""
+    root: Any = out.grad_fn  # torch's Node stubs lack __call__ and .variable
+    assert root is not None
+    # count how many edges lead into each node, so a node runs once all its upstream is in
+    pending: dict[Any, int] = {}
+    stack, seen = [root], {root}
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            pending[nxt] = pending.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    upstream: dict[Any, torch.Tensor] = {root: torch.ones((), dtype=DTYPE)}
+    ready, steps = [root], []
+    while ready:
+        node = ready.pop(0)
+        grad = upstream[node]
+        name = type(node).__name__
+        if name == "AccumulateGrad":
+            leaf = leaves.get(id(node.variable), "leaf")
+            steps.append(
+                GraphStep(
+                    name,
+                    f"{leaf}.grad += upstream",
+                    None,
+                    float(grad),
+                    [leaf],
+                    ["1"],
+                    [1.0],
+                    [float(grad)],
+                )
+            )
+            continue
+        label, value, inputs, local_formulas = known.get(node, (name, None, [], []))
+        ones = _as_tuple(node(torch.ones_like(grad)))
+        passed = _as_tuple(node(grad))
+        local = [0.0 if g is None else float(g.detach()) for g in ones]
+        down = [0.0 if g is None else float(g.detach()) for g in passed]
+        if not inputs:
+            inputs = [f"input {k}" for k in range(len(local))]
+            local_formulas = ["?"] * len(local)
+        steps.append(
+            GraphStep(name, label, value, float(grad), inputs, local_formulas, local, down)
+        )
+        for (nxt, _), g in zip(node.next_functions, passed, strict=True):
+            if nxt is None or g is None:
+                continue
+            upstream[nxt] = upstream[nxt] + g if nxt in upstream else g
+            pending[nxt] -= 1
+            if pending[nxt] == 0:
+                ready.append(nxt)
+    return steps
+
+
+def _as_tuple(result: Any) -> tuple[torch.Tensor | None, ...]:
+    return (result,) if isinstance(result, torch.Tensor) else tuple(result)
+
+
+# -- training ------------------------------------------------------------------------------
+
+
+def lesson_spec(train_biases: bool = True, lr: float = 0.5) -> Spec:
+    """The classic 2-2-2 network's spec, with biases trained or frozen and the given lr."""
+    if not lr > 0:
+        raise BptraceError(f"lr: must be > 0, got {lr}")
+    spec = parse_spec_text(CLASSIC_TEXT, "classic")
+    return dataclasses.replace(spec, train_biases=train_biases, lr=lr)
+
+
+def train_curve(spec: Spec, epochs: int, progress: Progress | None = None) -> TrainingCurve:
+    """``epochs`` SGD steps of ``spec``'s network; raises Cancelled if ``progress`` says so."""
+    if epochs < 1:
+        raise BptraceError(f"N: must be at least 1, got {epochs}")
+    model, inputs, targets, loss_fn = build(spec)
+    result = train(model, inputs, targets, loss_fn, spec.lr, epochs, progress=progress)
+    return TrainingCurve(epochs, spec.lr, spec.train_biases, list(result.loss))
+
+
+def trace_at_epoch(spec: Spec, epoch: int, progress: Progress | None = None) -> Trace:
+    """The full one-step trace of ``spec``'s network after ``epoch`` SGD steps.
+
+    Its loss equals ``train_curve(spec, n).loss[epoch]`` for any ``n >= epoch``.
+    """
+    if epoch < 0:
+        raise BptraceError(f"epoch: must be >= 0, got {epoch}")
+    if epoch == 0:
+        return trace_spec(spec)
+    model, inputs, targets, loss_fn = build(spec)
+    result = train(model, inputs, targets, loss_fn, spec.lr, epoch, progress=progress)
+    weights = [w.tolist() for w in result.weights]
+    biases = [
+        (b if b is not None else np.zeros(w.shape[0])).tolist()
+        for w, b in zip(result.weights, result.biases, strict=True)
+    ]
+    trained = dataclasses.replace(
+        spec, weights=weights, biases=biases, name=f"{spec.name}, epoch {epoch}"
+    )
+    return trace_spec(trained)
