@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bptrace.model.errors import BptraceError
 
@@ -169,7 +169,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     return run_app(spec_path=args.spec)
 
 
-def run_app(**kwargs: object) -> int:
+def run_app(**kwargs: Any) -> int:
     try:
         from bptrace.tui.app import run  # type: ignore[import-not-found,unused-ignore]
     except ImportError:

@@ -1,0 +1,82 @@
+"""What is known at step k: when each named value, gradient and update appears.
+
+Pure Python (no textual, no torch), so the rule "never show a gradient before backward has
+computed it" is tested without a screen. A value computed forward appears at its forward
+step; a gradient at its backward step; an updated parameter at its update step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bptrace.model.fmt import fmt_value
+from bptrace.model.trace import Trace
+
+GIVEN = -1  # known from the start (inputs, targets, parameters)
+NOT_YET = "not yet computed"
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """The step indices at which ``name``'s value, gradient and update become known."""
+
+    name: str
+    value_at: int
+    grad_at: int | None  # None: it has no gradient (targets) or none is shown (the loss)
+    update_at: int | None
+
+    def thresholds(self) -> set[int]:
+        return {
+            t for t in (self.value_at, self.grad_at, self.update_at) if t is not None and t >= 0
+        }
+
+
+def reveals(tr: Trace) -> dict[str, Reveal]:
+    """One Reveal per scalar name of the trace, plus ``lr``."""
+    steps = tr.steps
+    out: dict[str, Reveal] = {}
+    for name in tr.names():
+        forward = steps.index_of(name, "forward")
+        backward = None if name[0] == "t" or name == "loss" else steps.index_of(name, "backward")
+        update = steps.index_of(name, "update")
+        out[name] = Reveal(name, GIVEN if forward is None else forward, backward, update)
+    out["lr"] = Reveal("lr", GIVEN, None, None)
+    return out
+
+
+@dataclass(frozen=True)
+class Label:
+    """A node label in pieces, so a widget can style each: ``w5 = 0.40 ∂ 0.082167 → 0.358916``."""
+
+    name: str
+    value: str
+    grad: str | None  # None: no gradient part at all
+    grad_known: bool
+    updated: str | None
+
+    @property
+    def plain(self) -> str:
+        text = f"{self.name} = {self.value}"
+        if self.grad is not None:
+            text += f" ∂ {self.grad}"
+        if self.updated is not None:
+            text += f" → {self.updated}"
+        return text
+
+
+def label(tr: Trace, reveal: Reveal, index: int) -> Label:
+    """The label of ``reveal.name`` when step ``index`` is the current step."""
+    name = reveal.name
+    if name == "lr":
+        return Label(name, fmt_value(tr.network.lr or 0.0), None, False, None)
+    node = tr[name]
+    value = fmt_value(node.value) if index >= reveal.value_at else NOT_YET
+    grad: str | None = None
+    known = False
+    if reveal.grad_at is not None and node.grad is not None and index >= reveal.value_at:
+        known = index >= reveal.grad_at
+        grad = fmt_value(node.grad) if known else NOT_YET
+    updated = None
+    if reveal.update_at is not None and index >= reveal.update_at and node.updated is not None:
+        updated = fmt_value(node.updated)
+    return Label(name, value, grad, known, updated)

@@ -1,0 +1,1 @@
+"""The app's modal screens, one per file."""

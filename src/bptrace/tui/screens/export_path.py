@@ -1,0 +1,53 @@
+"""A small modal that asks where to write the JSON export, and refuses paths it cannot use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+
+def path_problem(text: str) -> str | None:
+    """Why ``text`` is not a path the export can be written to, or None if it is."""
+    if not text.strip():
+        return "type a file name, e.g. trace.json"
+    path = Path(text.strip()).expanduser()
+    if path.is_dir():
+        return f"{path} is a directory"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"directory {parent} does not exist"
+    return None
+
+
+class ExportPathScreen(ModalScreen[Path | None]):
+    """Ask for a file path; returns it, or None on Esc."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Export the trace as JSON to (Enter to write, Esc to cancel):")
+            yield Input(self.default, id="path")
+            yield Label("", id="error")
+
+    @on(Input.Submitted)
+    def submit(self, event: Input.Submitted) -> None:
+        problem = path_problem(event.value)
+        if problem is not None:
+            self.query_one("#error", Label).update(f"✗ {problem}")
+            return
+        self.dismiss(Path(event.value.strip()).expanduser())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

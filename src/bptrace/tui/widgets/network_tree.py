@@ -1,0 +1,171 @@
+"""The network as a tree: input, each Linear layer, each activation, the loss and its targets.
+
+Each leaf's ``data`` is the name of a scalar (``w5``); its label shows the value and, once the
+current step has reached the node's backward step, its gradient (before that it says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from bptrace.model.trace import Trace
+from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
+
+BIG = 6  # more neurons than this in a layer: weights grouped per neuron, collapsed
+
+
+class NetworkTree(Tree[str]):
+    """The tree of named scalars; moving the cursor jumps to the step that computes a node."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "edit", "Edit value", show=False),
+    ]
+
+    @dataclass
+    class NodeChosen(Message):
+        """The person moved the cursor to (or clicked) the node ``name``."""
+
+        name: str
+
+    @dataclass
+    class EditRequested(Message):
+        """The person asked to edit the value of ``name`` (Enter on a node)."""
+
+        name: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("network", id=id)
+        self.show_root = False  # the network's name is in the header
+        self.guide_depth = 2
+        self._trace: Trace | None = None
+        self._reveals: dict[str, Reveal] = {}
+        self._by_name: dict[str, TreeNode[str]] = {}
+        self._by_step: dict[int, list[str]] = {}
+        self._index = 0
+        self._pending: list[str] = []  # cursor moves made by show_step, not by the person
+
+    @property
+    def reveals(self) -> dict[str, Reveal]:
+        """When each name's value, gradient and update appear (for the drawing, too)."""
+        return self._reveals
+
+    # -- building ---------------------------------------------------------------------------
+    def load(self, tr: Trace, index: int) -> None:
+        """Rebuild the tree for ``tr`` with step ``index`` current."""
+        self._trace, self._index = tr, index
+        self._reveals = reveals(tr)
+        self._by_step = {}
+        for name, rev in self._reveals.items():
+            for t in rev.thresholds():
+                self._by_step.setdefault(t, []).append(name)
+        self._by_name = {}
+        self._pending = []
+        self.clear()
+        net = tr.network
+        namer = tr.namer
+        self.root.set_label(
+            Text(f"{net.name or 'model'}  ({'-'.join(map(str, net.sizes))})", style="bold")
+        )
+        self.root.expand()
+        group = self.root.add("input", expand=True)
+        for c in range(net.sizes[0]):
+            self._leaf(group, f"i{c + 1}")
+        for k in range(1, net.depth + 1):
+            n_in, n_out = net.sizes[k - 1], net.sizes[k]
+            big = n_out > BIG or n_in > BIG
+            linear = self.root.add(f"Linear {k}  ({n_in}→{n_out})", expand=not big or k == 1)
+            weights = linear.add("weights", expand=not big)
+            for r in range(n_out):
+                into = weights.add(f"into {namer.pre(k, r)}", expand=False) if big else weights
+                for c in range(n_in):
+                    self._leaf(into, namer.weight(k, r, c))
+            if net.has_bias[k - 1]:
+                biases = linear.add("biases", expand=not big)
+                for r in range(n_out):
+                    self._leaf(biases, namer.bias(k, r))
+            pre = linear.add("pre-activations", expand=True)
+            for r in range(n_out):
+                self._leaf(pre, namer.pre(k, r))
+            act = net.activations[k - 1]
+            post = self.root.add(f"{act.name} {k}", expand=True)
+            for r in range(n_out):
+                self._leaf(post, namer.post(k, r))
+        loss = self.root.add(f"loss  ({net.loss.name}, {net.loss.reduction})", expand=True)
+        for c in range(namer.n_targets):
+            self._leaf(loss, namer.target(c))
+        self._leaf(loss, "loss")
+        if net.lr is not None:
+            self._leaf(loss, "lr")
+
+    def _leaf(self, parent: TreeNode[str], name: str) -> None:
+        self._by_name[name] = parent.add_leaf(self._label(name), data=name)
+
+    def _label(self, name: str) -> Text:
+        assert self._trace is not None
+        parts = label(self._trace, self._reveals[name], self._index)
+        text = Text()
+        text.append(parts.name, style="bold")
+        text.append(" = ")
+        text.append(parts.value, style="dim italic" if parts.value == NOT_YET else "")
+        if parts.grad is not None:
+            text.append(" ∂ ")
+            text.append(parts.grad, style="bold magenta" if parts.grad_known else "dim italic")
+        if parts.updated is not None:
+            text.append(f" → {parts.updated}", style="green")
+        return text
+
+    # -- following the step -----------------------------------------------------------------
+    def show_step(self, index: int, node: str) -> None:
+        """Make step ``index`` current: relabel what changed, put the cursor on ``node``."""
+        old, self._index = self._index, index
+        low, high = min(old, index), max(old, index)
+        for t in range(low + 1, high + 1):
+            for name in self._by_step.get(t, ()):
+                self._by_name[name].set_label(self._label(name))
+        self.select_name(node)
+
+    def select_name(self, name: str) -> None:
+        """Move the cursor to ``name`` (opening its groups) without jumping anywhere."""
+        target = self._by_name.get(name)
+        if target is None or self.cursor_node is target:
+            return
+        parent = target.parent
+        while parent is not None:
+            if not parent.is_expanded:
+                parent.expand()
+            parent = parent.parent
+        self._tree_lines  # noqa: B018 - lays the lines out again, so target._line is current
+        if target._line < 0 or target._line == self.cursor_line:
+            return
+        self._pending.append(name)
+        self.move_cursor(target, animate=False)
+
+    def current_name(self) -> str | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    # -- events -----------------------------------------------------------------------------
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        event.stop()
+        name = event.node.data
+        if name in self._pending:
+            self._pending.remove(name)
+        elif name is not None:
+            self.post_message(self.NodeChosen(name))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.NodeChosen(event.node.data))
+
+    def action_edit(self) -> None:
+        name = self.current_name()
+        if name is not None:
+            self.post_message(self.EditRequested(name))

@@ -1,0 +1,73 @@
+"""The current step written out the way a teacher writes it on the board.
+
+The lines come from :func:`bptrace.model.describe.step_lines` (shared with ``bptrace
+explain``); this widget only styles them and adds the table of factors of a backward step.
+Every mark is a character (▶ ◀ ↻ ✓ ✗), so the pane reads the same without colour.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from bptrace.model.describe import step_lines
+from bptrace.model.fmt import fmt_value
+from bptrace.model.steps import Step
+
+PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
+STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
+
+
+class StepPane(VerticalScroll):
+    """A scrolling pane with the current step; ``text`` holds what it shows, as plain text."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = "loading…"
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.text, id="step-text")
+
+    def show_message(self, message: str) -> None:
+        """Show a plain message instead of a step (loading, errors)."""
+        self.text = message
+        self.query_one("#step-text", Static).update(message)
+
+    def show_step(self, step: Step, total: int, rtol: float) -> None:
+        """Write out ``step`` (``total`` steps in all)."""
+        head = Text(
+            f"{PHASE_MARK[step.phase]} step {step.index + 1} / {total}:  {step.target}",
+            style="reverse bold",
+        )
+        body: list[RenderableType] = [head, Text("")]
+        plain = [head.plain, ""]
+        for line in step_lines(step, rtol):
+            style = STYLES[line.role]
+            if line.role == "check" and not step.agrees:
+                style = "bold red reverse"
+            indent = "" if line.role in ("lhs", "check") else "    "
+            body.append(Text(indent + line.text, style=style))
+            plain.append(indent + line.text)
+        if step.phase == "backward" and step.factors:
+            table = Table(
+                box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="bold underline"
+            )
+            several = len(step.terms) > 1
+            if several:
+                table.add_column("path")
+            table.add_column("factor")
+            table.add_column("formula")
+            table.add_column("value", justify="right")
+            for f in step.factors:
+                row = [f.name, f.formula, fmt_value(f.value)]
+                if several:
+                    row.insert(0, step.terms[f.term].label)
+                table.add_row(*row)
+                plain.append("  ".join(row))
+            body += [Text(""), table]
+        self.text = "\n".join(plain)
+        self.query_one("#step-text", Static).update(Group(*body))
