@@ -15,7 +15,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, ScrollableContainer, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -110,8 +110,7 @@ class BptraceApp(App[None]):
             yield NetworkTree(id="tree")
             with Vertical(id="right"):
                 yield StepPane(id="step")
-                with ScrollableContainer(id="drawing-box"):
-                    yield NetworkDrawing(id="drawing")
+                yield NetworkDrawing(id="drawing")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

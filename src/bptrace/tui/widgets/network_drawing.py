@@ -8,15 +8,21 @@ right; once backward has reached an edge its gradient appears as ``◀─∂ …
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from bptrace.model.steps import Step
 from bptrace.model.trace import Trace
 from bptrace.tui.reveal import NOT_YET, Reveal, label
+from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 MAX_NEURONS = 6
 HOT = "reverse bold"
@@ -50,21 +56,27 @@ def highlights(tr: Trace, step: Step) -> tuple[set[str], set[str]]:
     return {step.node}, set()
 
 
-class NetworkDrawing(Static):
+class NetworkDrawing(ScrollableContainer):
     """The drawing, or a note that the network is too wide to draw (the tree shows it all)."""
 
+    BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("loading…", id=id)
+        super().__init__(id=id)
         self.text = "loading…"
         self.hot: tuple[set[str], set[str]] = (set(), set())
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading…", id="drawing-text")
 
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
         """Draw ``tr`` with ``step`` current."""
         renderable = self.render_drawing(tr, step, reveals)
         console = self.app.console
         options = console.options.update(width=10_000, max_width=10_000)
-        self.styles.width = Measurement.get(console, options, renderable).maximum
-        self.update(renderable)
+        static = self.query_one("#drawing-text", Static)
+        static.styles.width = Measurement.get(console, options, renderable).maximum
+        static.update(renderable)
 
     def render_drawing(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> RenderableType:
         sizes = tr.network.sizes

@@ -17,6 +17,7 @@ from textual.widgets.tree import TreeNode
 
 from bptrace.model.trace import Trace
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
+from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 BIG = 6  # more neurons than this in a layer: weights grouped per neuron, collapsed
 
@@ -25,6 +26,7 @@ class NetworkTree(Tree[str]):
     """The tree of named scalars; moving the cursor jumps to the step that computes a node."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *STEP_KEYS[:4],
         Binding("enter", "edit", "Edit value", show=False),
     ]
 
@@ -146,6 +148,10 @@ class NetworkTree(Tree[str]):
             return
         self._pending.append(name)
         self.move_cursor(target, animate=False)
+
+    def label_of(self, name: str) -> str:
+        """The label of the node ``name`` as plain text, as it is on screen now."""
+        return str(self._by_name[name].label)
 
     def current_name(self) -> str | None:
         node = self.cursor_node

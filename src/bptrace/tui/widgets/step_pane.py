@@ -7,16 +7,20 @@ Every mark is a character (▶ ◀ ↻ ✓ ✗), so the pane reads the same with
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from bptrace.model.describe import step_lines
 from bptrace.model.fmt import fmt_value
 from bptrace.model.steps import Step
+from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
 STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
@@ -24,6 +28,8 @@ STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
 
 class StepPane(VerticalScroll):
     """A scrolling pane with the current step; ``text`` holds what it shows, as plain text."""
+
+    BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -1,0 +1,50 @@
+"""Softmax on one sample: scores, outputs, the full Jacobian, and two backward passes."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from bptrace.model.fmt import fmt
+from bptrace.model.lesson import SOFTMAX_SUM_WHY, SoftmaxDemo
+
+
+def _row(label: str, values: list[float], style: str = "") -> list[RenderableType]:
+    return [Text(label, style="bold")] + [Text(fmt(v), style=style) for v in values]
+
+
+class SoftmaxPanel(Static):
+    """Renders a :class:`SoftmaxDemo` for sample ``sample`` (0-based)."""
+
+    DEFAULT_CSS = """
+    SoftmaxPanel {
+        height: auto;
+    }
+    """
+
+    def show(self, demo: SoftmaxDemo, sample: int) -> None:
+        width = len(demo.scores[sample])
+        k = demo.picked
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+        table.add_column(f"sample {sample + 1}", no_wrap=True)
+        for j in range(width):
+            table.add_column(f"x{j + 1}", justify="right", no_wrap=True)
+        table.add_row(*_row("scores x", demo.scores[sample]))
+        table.add_row(*_row("softmax y", demo.outputs[sample], "green"))
+        for i, row in enumerate(demo.jacobians[sample]):
+            table.add_row(*_row(f"∂y{i + 1}/∂x", row))
+        table.add_row(*_row("∂Σy/∂x", demo.sum_grad[sample], "red"))
+        table.add_row(*_row(f"∂y{k + 1}/∂x", demo.picked_grad[sample], "yellow"))
+        total = sum(demo.outputs[sample])
+        agree = demo.max_disagreement
+        lines = Text.assemble(
+            ("Σy = ", "bold"),
+            fmt(total),
+            ("   Jacobian: autograd vs y_i(δ_ij − y_j): ", "bold"),
+            (f"max |diff| {agree:.1e} ", ""),
+            ("✓ agree" if agree < 1e-12 else "✗ disagree", "green" if agree < 1e-12 else "red"),
+        )
+        why = Text(SOFTMAX_SUM_WHY, style="italic")
+        self.update(Group(table, lines, why))

@@ -1,0 +1,38 @@
+"""Shared helpers for the app tests: the classic app, and waiting for its trace."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
+from bptrace.tui.app import BptraceApp
+from bptrace.tui.widgets.info_bar import InfoBar
+from bptrace.tui.widgets.network_tree import NetworkTree
+from bptrace.tui.widgets.step_pane import StepPane
+
+
+def classic_app() -> BptraceApp:
+    return BptraceApp(spec=parse_spec_text(CLASSIC_TEXT, "classic"))
+
+
+async def ready(pilot: Pilot[None]) -> None:
+    """Wait until every worker (the trace) has finished and the screen has caught up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def pane(app: BptraceApp) -> str:
+    return app.query_one(StepPane).text
+
+
+def header(app: BptraceApp) -> str:
+    return app.query_one(InfoBar).text
+
+
+def cursor(app: BptraceApp) -> str | None:
+    return app.query_one(NetworkTree).current_name()
+
+
+def tree_label(app: BptraceApp, name: str) -> str:
+    return app.query_one(NetworkTree).label_of(name)
