@@ -316,11 +316,11 @@ def _walk(
                     name,
                     f"{leaf}.grad += upstream",
                     None,
-                    float(grad),
+                    float(grad.detach()),
                     [leaf],
                     ["1"],
                     [1.0],
-                    [float(grad)],
+                    [float(grad.detach())],
                 )
             )
             continue
@@ -333,7 +333,7 @@ def _walk(
             inputs = [f"input {k}" for k in range(len(local))]
             local_formulas = ["?"] * len(local)
         steps.append(
-            GraphStep(name, label, value, float(grad), inputs, local_formulas, local, down)
+            GraphStep(name, label, value, float(grad.detach()), inputs, local_formulas, local, down)
         )
         for (nxt, _), g in zip(node.next_functions, passed, strict=True):
             if nxt is None or g is None:

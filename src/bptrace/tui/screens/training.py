@@ -56,9 +56,9 @@ class TrainingScreen(Screen[None]):
         Binding("r", "run", "Run", tooltip="train N steps with the lr shown"),
         Binding("c", "cancel", "Cancel", tooltip="stop the running training"),
         Binding("b", "toggle_biases", "Biases", tooltip="trained ↔ frozen biases"),
-        Binding("n", "focus('#train-n')", "N", tooltip="edit the number of steps N"),
-        Binding("l", "focus('#train-lr')", "lr", tooltip="edit the learning rate"),
-        Binding("s", "focus('#train-scrub')", "Scrub", tooltip="pick an epoch with ←/→"),
+        Binding("n", "edit_field('#train-n')", "N", tooltip="edit the number of steps N"),
+        Binding("l", "edit_field('#train-lr')", "lr", tooltip="edit the learning rate"),
+        Binding("s", "edit_field('#train-scrub')", "Scrub", tooltip="pick an epoch with ←/→"),
         Binding("enter,t", "open_trace", "Trace", tooltip="the full trace at the picked epoch"),
     ]
 
@@ -153,7 +153,7 @@ class TrainingScreen(Screen[None]):
         box = self.query_one("#train-biases", Checkbox)
         box.value = not box.value
 
-    def action_focus(self, selector: str) -> None:
+    def action_edit_field(self, selector: str) -> None:
         self.query_one(selector).focus()
 
     @on(Input.Submitted)
@@ -184,7 +184,7 @@ class TrainingScreen(Screen[None]):
                 f"{epoch:,}: ",
                 ("loss ", "bold"),
                 (repr(curve.loss[epoch]), "green"),
-                f"   after {curve.epochs:,} steps: ",
+                f"\nfinal loss after {curve.epochs:,} steps: ",
                 (repr(curve.final), "bold green"),
             )
         )

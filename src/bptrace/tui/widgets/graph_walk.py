@@ -30,7 +30,7 @@ class GraphWalk(Static):
         for k, step in enumerate(graph.steps):
             done = k <= index
             mark = "▶" if k == index else ("✓" if done else " ")
-            label = step.label.split(" (")[0]
+            label = step.label.split(" (torch")[0]
             table.add_row(
                 mark,
                 step.op,

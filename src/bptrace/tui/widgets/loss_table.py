@@ -50,6 +50,8 @@ class LossTable(Static):
                     Text(fmt(demo.grads[n][j]), style="yellow"),
                 )
         total = Text.assemble(
-            ("loss = ", "bold"), (f"{demo.loss:.7f}", "bold green"), f"   (torch, float64: {demo.loss!r})"
+            ("loss = ", "bold"),
+            (f"{demo.loss:.7f}", "bold green"),
+            f"   (torch, float64: {demo.loss!r})",
         )
         self.update(Group(total, table))

@@ -12,7 +12,9 @@ from bptrace.model.lesson import SOFTMAX_SUM_WHY, SoftmaxDemo
 
 
 def _row(label: str, values: list[float], style: str = "") -> list[RenderableType]:
-    return [Text(label, style="bold")] + [Text(fmt(v), style=style) for v in values]
+    cells: list[RenderableType] = [Text(label, style="bold")]
+    cells.extend(Text(fmt(v), style=style) for v in values)
+    return cells
 
 
 class SoftmaxPanel(Static):

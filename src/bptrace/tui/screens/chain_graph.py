@@ -1,0 +1,116 @@
+"""The chain rule on the seed's tiny graph: fc1 = 1/(exp(−x·w + b) + 1), fc2 = 2·fc1 + 1 with
+x = 1, w = 0, b = 0. Its autograd graph is walked ``grad_fn`` by ``grad_fn``, one node per key
+press, each local derivative multiplied by the gradient arriving from above — down to
+fc1's 2, w's 0.5 and b's −0.5, and why b's is negative.
+
+The graph is built and walked by :mod:`bptrace.tracer.lesson` in a thread worker.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from bptrace.model.fmt import fmt
+from bptrace.model.lesson import CHAIN_B_WHY, ChainGraph
+from bptrace.tui.widgets.graph_walk import GraphWalk
+
+
+class ChainGraphScreen(Screen[None]):
+    """Step backward through the tiny graph's ``grad_fn`` nodes."""
+
+    DEFAULT_CSS = """
+    ChainGraphScreen #chain-title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    ChainGraphScreen #chain-body { height: 1fr; padding: 0 1; }
+    ChainGraphScreen #chain-forward { height: auto; }
+    ChainGraphScreen #chain-result { height: auto; margin-top: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the previous screen"),
+        Binding("right,n", "step(1)", "Back-step", tooltip="next node of the backward walk"),
+        Binding("left,p", "step(-1)", "Undo", tooltip="previous node of the backward walk"),
+        Binding("home", "go(0)", "First", show=False),
+        Binding("end", "go(-1)", "Last", tooltip="the end of the walk: the leaves' gradients"),
+    ]
+
+    graph: var[ChainGraph | None] = var(None)
+    """The walked graph (None until the worker has built it)."""
+    index: var[int] = var(0)
+    """The current node of the walk."""
+
+    def __init__(self, x: float = 1.0, w: float = 0.0, b: float = 0.0) -> None:
+        super().__init__()
+        self._xwb = (x, w, b)
+
+    def compose(self) -> ComposeResult:
+        x, w, b = self._xwb
+        yield Static(
+            f"The chain rule on a tiny graph (x = {fmt(x)}, w = {fmt(w)}, b = {fmt(b)})",
+            id="chain-title",
+        )
+        with VerticalScroll(id="chain-body"):
+            yield Static("building the graph with torch…", id="chain-forward")
+            yield GraphWalk(id="chain-walk")
+            yield Static(id="chain-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._build(*self._xwb)
+
+    @work(thread=True, exclusive=True)
+    def _build(self, x: float, w: float, b: float) -> None:
+        from bptrace.tracer.lesson import chain_graph
+
+        graph = chain_graph(x, w, b)
+        self.app.call_from_thread(setattr, self, "graph", graph)
+
+    def watch_graph(self, graph: ChainGraph | None) -> None:
+        if graph is None:
+            return
+        text = Text("forward: ", style="bold")
+        text.append(
+            "fc1 = 1/(exp(−x·w + b) + 1), fc2 = 2·fc1 + 1\n",
+        )
+        text.append("  ".join(f"{n} = {fmt(v)}" for n, _, v in graph.forward))
+        self.query_one("#chain-forward", Static).update(text)
+        self._draw()
+
+    def watch_index(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        graph = self.graph
+        if graph is None:
+            return
+        self.query_one(GraphWalk).show(graph, self.index)
+        result = self.query_one("#chain-result", Static)
+        if self.index == len(graph.steps) - 1:
+            g = graph.grads
+            text = Text("backward() agrees: ", style="bold")
+            text.append(
+                f"fc1.grad = {fmt(g['fc1'])}, w.grad = {fmt(g['w'])}, b.grad = {fmt(g['b'])}\n",
+                style="green",
+            )
+            text.append(CHAIN_B_WHY, style="italic")
+            result.update(text)
+        else:
+            result.update(Text("→ / n: next node backward   ← / p: previous", style="dim"))
+
+    def validate_index(self, index: int) -> int:
+        last = len(self.graph.steps) - 1 if self.graph is not None else 0
+        return max(0, min(index, last))
+
+    def action_step(self, delta: int) -> None:
+        self.index += delta
+
+    def action_go(self, index: int) -> None:
+        if self.graph is not None:
+            self.index = index if index >= 0 else len(self.graph.steps) - 1
