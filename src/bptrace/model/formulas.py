@@ -59,7 +59,7 @@ def act_derivative(act: Activation, pre: Array, post: Array) -> Array:
     if name == "sigmoid":
         return post * (1.0 - post)
     if name == "tanh":
-        return 1.0 - post * post
+        return (1.0 - post) * (1.0 + post)  # = 1 − t², without the cancellation near |t| = 1
     if name == "relu":
         return (pre > 0).astype(np.float64)
     if name == "leaky_relu":
