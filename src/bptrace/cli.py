@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
+    from bptrace.model.modules import ModuleTrace
     from bptrace.model.trace import Trace
 
 
@@ -38,12 +39,34 @@ def _epochs(text: str) -> int:
     return value
 
 
+def _lr(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def _add_source(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument(
         "--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network"
     )
     group.add_argument("--example", metavar="NAME", help="a built-in example (see --list-examples)")
+    group.add_argument(
+        "--model",
+        metavar="FILE.py:FUNCTION",
+        help="your own model: FUNCTION() returns (model, inputs, targets, loss_fn); "
+        "this RUNS the Python file, as pytest would",
+    )
+    p.add_argument(
+        "--state", metavar="FILE.pt", help="with --model: load this state dict (weights only)"
+    )
+    p.add_argument(
+        "--lr", type=_lr, metavar="LR", help="with --model: also record one SGD step's update"
+    )
 
 
 def build_parser() -> Parser:
@@ -84,15 +107,26 @@ def build_parser() -> Parser:
     return parser
 
 
-def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace:
-    """Trace ``--spec``, ``--example`` or the classic network, training ``epochs`` steps if asked."""
+def _check_model_options(args: argparse.Namespace) -> None:
+    if getattr(args, "model", None) is None:
+        for option in ("state", "lr"):
+            if getattr(args, option, None) is not None:
+                raise BptraceError(f"--{option} needs --model FILE.py:FUNCTION")
+
+
+def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace | ModuleTrace:
+    """Trace ``--model``, ``--spec``, ``--example`` or the classic network (and train if asked)."""
     from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text, read_spec
-    from bptrace.tracer.api import trace_example, trace_spec
+    from bptrace.tracer.api import trace_example_any, trace_file, trace_spec
+
+    _check_model_options(args)
+    if args.model:
+        return trace_file(args.model, args.state, args.lr, epochs=epochs)
 
     progress = _progress_printer() if epochs >= 1000 and sys.stderr.isatty() else None
     try:
         if args.example:
-            return trace_example(args.example, epochs, progress)
+            return trace_example_any(args.example, epochs, progress)
         spec = read_spec(args.spec) if args.spec else parse_spec_text(CLASSIC_TEXT, "classic")
         return trace_spec(spec, epochs, progress)
     finally:
@@ -137,9 +171,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from bptrace.explain import explain
+    from bptrace.explain_modules import explain_module
+    from bptrace.model.health import check
+    from bptrace.model.modules import ModuleTrace
 
     tr = load_trace_for(args)
-    explain(tr, args.name, Console(highlight=False, soft_wrap=True))
+    console = Console(highlight=False, soft_wrap=True)
+    if isinstance(tr, ModuleTrace):
+        explain_module(tr, args.name, console)
+        return 0
+    explain(tr, args.name, console)
+    flags = check(tr)
+    if flags:
+        console.print("\ngradient health of this network:")
+        for flag in flags:
+            console.print(f"  {flag.line()}")
     return 0
 
 
@@ -156,6 +202,9 @@ def cmd_app(args: argparse.Namespace) -> int:
 
         print(describe_examples())
         return 0
+    _check_model_options(args)
+    if args.model:  # load and trace before the screen opens: a bad model is one line here
+        return run_app(trace=load_trace_for(args), title=args.model)
     if args.example:
         from bptrace.model.catalog import EXAMPLES
 

@@ -6,6 +6,9 @@ EXAMPLES: dict[str, str] = {
     "classic": "the seed's 2-2-2 sigmoid network with MSE (Mazur's numbers), nn.Sequential, lr 0.5",
     "seed-functional": "the seed's first nn.Module form: two nn.Linear layers, torch.sigmoid called in forward",
     "seed-sequential": "the seed's second nn.Module form: nn.Sequential(Linear, Sigmoid) blocks",
+    "small-cnn": "a small CNN (conv, batch norm, in-place ReLU, pooling, dropout) on a fixed 1×8×8 image, traced per module",
+    "deep-sigmoid": "a 10-layer sigmoid MLP whose early-layer gradients visibly vanish",
+    "dead-relu": "a ReLU MLP where most first-layer units are dead (output 0 for every sample)",
 }
 
 

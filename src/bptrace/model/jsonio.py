@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bptrace.model.errors import BptraceError
+from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace, Training
 
@@ -150,9 +151,14 @@ def _training_dict(tr: Trace, t: Training, detail: str) -> dict[str, Any]:
     return {"epochs": t.epochs, "lr": t.lr, "loss": [_num(x) for x in t.loss], "final": final}
 
 
-def dumps(tr: Trace, detail: str = "auto") -> str:
-    """The export as text: full float precision, deterministic key order."""
-    return json.dumps(tr.to_dict(detail), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+def dumps(tr: Trace | ModuleTrace, detail: str = "auto") -> str:
+    """The export as text: full float precision, deterministic key order.
+
+    A module trace has one level of detail (per-module statistics, full tensors up to
+    :data:`~bptrace.model.modules.TENSOR_LIMIT` elements); ``detail`` applies to MLP traces.
+    """
+    doc = tr.to_dict() if isinstance(tr, ModuleTrace) else tr.to_dict(detail)
+    return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -311,8 +317,20 @@ def _training_from(d: dict[str, Any], tr: Trace) -> Training:
     )
 
 
-def load_trace(path: str | os.PathLike[str]) -> Trace:
-    """Read an exported trace back, validating it. Never executes anything from the file."""
+def any_trace_from_dict(doc: dict[str, Any], source: str = "trace") -> Trace | ModuleTrace:
+    """Rebuild an MLP trace or a module trace (``"kind": "modules"``), validated."""
+    if "kind" in doc:
+        validate(doc, source)
+        return ModuleTrace.from_dict(doc, source)
+    return trace_from_dict(doc, source)
+
+
+def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
+    """Read an exported trace back, validating it. Never executes anything from the file.
+
+    An MLP export gives a :class:`Trace`; a module export (``"kind": "modules"``) a
+    :class:`~bptrace.model.modules.ModuleTrace`.
+    """
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -337,4 +355,4 @@ def load_trace(path: str | os.PathLike[str]) -> Trace:
         ) from None
     if not isinstance(doc, dict):
         raise BptraceError(f"{p}: not a bptrace trace (top level is not an object)")
-    return trace_from_dict(doc, str(p))
+    return any_trace_from_dict(doc, str(p))

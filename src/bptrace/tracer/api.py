@@ -1,21 +1,53 @@
-"""The public, torch-facing API: ``classic``, ``trace``, ``load_spec``, ``train``."""
+"""The public, torch-facing API: ``classic``, ``trace``, ``trace_any``, ``load_spec``, ``train``.
+
+``trace`` is the per-neuron MLP trace. ``trace_any`` is the dispatch for any model: a plain
+MLP (Linear layers and elementwise activations, a supported loss) gets the per-neuron
+:class:`Trace`; anything else, or an MLP the per-neuron trace refuses, a per-module
+:class:`~bptrace.model.modules.ModuleTrace`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
+from bptrace.model.errors import BptraceError
+from bptrace.model.modules import ModuleTrace
 from bptrace.model.spec import Spec, read_spec
 from bptrace.model.trace import Trace, Training
 from bptrace.tracer.build import Example, build, classic
-from bptrace.tracer.examples import example
+from bptrace.tracer.examples import MODULE_EXAMPLES, example
+from bptrace.tracer.losses import _LOSSES
 from bptrace.tracer.mlp import trace_mlp
+from bptrace.tracer.modules import Inputs, buffers_kept, trace_modules
 from bptrace.tracer.train import Progress
 from bptrace.tracer.train import train as _train
 
-__all__ = ["classic", "load_spec", "trace", "train", "trace_example", "trace_spec"]
+__all__ = [
+    "classic",
+    "load_spec",
+    "trace",
+    "trace_any",
+    "train",
+    "trace_example",
+    "trace_example_any",
+    "trace_file",
+    "trace_spec",
+]
+AnyTrace = Trace | ModuleTrace
+MLP_MODULES: tuple[type[nn.Module], ...] = (
+    nn.Linear,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.Softmax,
+    nn.Identity,
+)
 
 
 def trace(
@@ -55,9 +87,94 @@ def train(
     return _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)
 
 
-def trace_example(name: str, epochs: int = 0, progress: Progress | None = None) -> Trace:
-    """Trace a built-in example (``--example NAME``), training it ``epochs`` steps if asked."""
+def looks_like_mlp(model: nn.Module, inputs: object, loss_fn: object) -> bool:
+    """Worth trying the per-neuron trace: only Linear layers and activations, 1-D/2-D input."""
+    leaves = [m for m in model.modules() if next(m.children(), None) is None]
+    return (
+        isinstance(inputs, torch.Tensor)
+        and inputs.dim() in (1, 2)
+        and type(loss_fn) in _LOSSES
+        and all(type(m) in MLP_MODULES for m in leaves)
+        and any(isinstance(m, nn.Linear) for m in leaves)
+    )
+
+
+def trace_any(
+    model: nn.Module,
+    inputs: Inputs,
+    targets: torch.Tensor,
+    loss_fn: Callable[..., Any],
+    lr: float | None = None,
+    *,
+    name: str | None = None,
+) -> AnyTrace:
+    """Trace any model: per neuron when it is a plain MLP, else per module call.
+
+    An MLP that the per-neuron trace refuses (an unsupported loss option, say) is traced per
+    module, with the reason in ``warnings``. Errors are those of the per-module trace.
+    """
+    reason = None
+    if looks_like_mlp(model, inputs, loss_fn):
+        assert isinstance(inputs, torch.Tensor) and isinstance(loss_fn, nn.Module)
+        try:
+            with buffers_kept(model):
+                return trace_mlp(model, inputs, targets, loss_fn, lr, name)
+        except BptraceError as exc:
+            reason = str(exc)
+    tr = trace_modules(model, inputs, targets, loss_fn, lr, name)
+    if reason is not None:
+        tr.warnings.append(f"no per-neuron view: {reason}")
+    return tr
+
+
+def trace_file(
+    ref: str, state: str | Path | None = None, lr: float | None = None, *, epochs: int = 0
+) -> AnyTrace:
+    """``--model FILE.py:factory [--state FILE.pt]``: load (runs the file!) and trace."""
+    from bptrace.tracer.usermodel import load_model
+
+    model, inputs, targets, loss_fn = load_model(ref, state)
+    tr = trace_any(model, inputs, targets, loss_fn, lr, name=ref)
+    if epochs:
+        _train_or_refuse(tr, model, inputs, targets, loss_fn, lr, epochs, None, ref)
+    return tr
+
+
+def _train_or_refuse(
+    tr: AnyTrace,
+    model: nn.Module,
+    inputs: Any,
+    targets: torch.Tensor,
+    loss_fn: Any,
+    lr: float | None,
+    epochs: int,
+    progress: Progress | None,
+    what: str,
+) -> None:
+    if not isinstance(tr, Trace):
+        raise BptraceError(f"--epochs: training is available for MLPs only; {what} is not one")
+    if lr is None:
+        raise BptraceError("--epochs: needs a learning rate (lr)")
+    tr.training = _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)
+
+
+def trace_example_any(name: str, epochs: int = 0, progress: Progress | None = None) -> AnyTrace:
+    """Trace any built-in example: per neuron when it is an MLP, else per module."""
     (model, inputs, targets, loss_fn), lr = example(name)
+    tr = trace_any(model, inputs, targets, loss_fn, lr, name=name)
+    if epochs:
+        _train_or_refuse(tr, model, inputs, targets, loss_fn, lr, epochs, progress, name)
+    return tr
+
+
+def trace_example(name: str, epochs: int = 0, progress: Progress | None = None) -> Trace:
+    """Trace a built-in MLP example (``--example NAME``), training it ``epochs`` steps if asked.
+
+    Examples that are not MLPs (``small-cnn``) need :func:`trace_example_any`.
+    """
+    (model, inputs, targets, loss_fn), lr = example(name)
+    if name in MODULE_EXAMPLES and not looks_like_mlp(model, inputs, loss_fn):
+        raise BptraceError(f"example {name!r} is not an MLP: it is traced per module")
     tr = trace_mlp(model, inputs, targets, loss_fn, lr, name)
     if epochs:
         tr.training = _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)

@@ -62,12 +62,67 @@ def _seed(model: nn.Module) -> Example:
     return model, inputs, targets, nn.MSELoss()
 
 
+def small_cnn() -> Example:
+    """A small CNN (conv, batch norm, in-place ReLU, pooling, dropout, linear head) on one 1×8×8 image."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1, dtype=DTYPE),
+            nn.BatchNorm2d(4, dtype=DTYPE),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(4, 8, 3, padding=1, dtype=DTYPE),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Dropout(0.25),
+            nn.Linear(8, 3, dtype=DTYPE),
+        )
+    rows = torch.arange(8, dtype=DTYPE)
+    image = (rows[:, None] == rows[None, :]).to(DTYPE) + 0.5 * (rows[:, None] + rows[None, :] == 7)
+    return model, image.reshape(1, 1, 8, 8), torch.tensor([1]), nn.CrossEntropyLoss()
+
+
+def deep_sigmoid() -> Example:
+    """Ten Linear + sigmoid layers, 8 wide: the early layers' gradients vanish."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        blocks: list[nn.Module] = []
+        for k in range(10):
+            blocks += [nn.Linear(4 if k == 0 else 8, 8 if k < 9 else 1, dtype=DTYPE), nn.Sigmoid()]
+        model = nn.Sequential(*blocks)
+        inputs = torch.rand(4, 4, dtype=DTYPE)
+    targets = torch.tensor([[0.0], [1.0], [1.0], [0.0]], dtype=DTYPE)
+    return model, inputs, targets, nn.MSELoss()
+
+
+def dead_relu() -> Example:
+    """A ReLU MLP whose first layer has 12 of 16 units pushed dead by large negative biases."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        first = nn.Linear(4, 16, dtype=DTYPE)
+        model = nn.Sequential(
+            first, nn.ReLU(), nn.Linear(16, 8, dtype=DTYPE), nn.ReLU(), nn.Linear(8, 2, dtype=DTYPE)
+        )
+        inputs = torch.rand(8, 4, dtype=DTYPE)
+        targets = torch.rand(8, 2, dtype=DTYPE)
+    with torch.no_grad():
+        first.bias[4:] = -5.0
+    return model, inputs, targets, nn.MSELoss()
+
+
+MODULE_EXAMPLES = {"small-cnn": small_cnn, "deep-sigmoid": deep_sigmoid, "dead-relu": dead_relu}
+"""Examples for any-module tracing and gradient health (lr 0.1); the last two are MLPs."""
+
+
 def example(name: str) -> tuple[Example, float]:
     """The example ``name``: ``((model, inputs, targets, loss_fn), lr)``."""
     if name not in EXAMPLES:
         raise BptraceError(
             f"unknown example {name!r} (known: {', '.join(EXAMPLES)}; see --list-examples)"
         )
+    if name in MODULE_EXAMPLES:
+        return MODULE_EXAMPLES[name](), 0.1
     lr = parse_spec_text(CLASSIC_TEXT, "classic").lr
     if name == "seed-functional":
         return _seed(SeedFunctional()), lr

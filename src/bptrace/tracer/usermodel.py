@@ -1,0 +1,202 @@
+"""Your own model: ``--model path/to/file.py:factory`` and ``--state FILE.pt``.
+
+Loading a model **runs the user's Python file**, exactly as ``pytest`` or ``textual run``
+would: only point bptrace at code you trust. The factory takes no arguments and returns
+``(model, inputs, targets, loss_fn)``.
+
+A state dict is read with ``torch.load(weights_only=True)`` only: tensors and plain
+containers, never arbitrary pickled objects. A trace JSON, by contrast, is pure data (see
+:mod:`bptrace.model.jsonio`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import pickle
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+from torch import nn
+
+from bptrace.model.errors import BptraceError
+
+Loaded = tuple[nn.Module, Any, torch.Tensor, Callable[..., Any]]
+
+
+def parse_ref(ref: str) -> tuple[Path, str]:
+    """``"dir/file.py:make"`` → ``(Path("dir/file.py"), "make")``."""
+    path, sep, func = ref.rpartition(":")
+    if not sep or not path:
+        raise BptraceError(
+            f"--model: expected FILE.py:FUNCTION (e.g. models.py:make), got {ref!r} (no ':')"
+        )
+    if not func.isidentifier():
+        raise BptraceError(f"--model: {func!r} after ':' in {ref!r} is not a Python function name")
+    return Path(path), func
+
+
+@contextmanager
+def _on_path(directory: Path) -> Iterator[None]:
+    """The file's directory first on sys.path while it runs (sibling imports work)."""
+    entry = str(directory.resolve())
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
+
+
+def _import(path: Path) -> ModuleType:
+    if path.is_dir():
+        raise BptraceError(f"{path}: is a directory")
+    if not path.exists():
+        raise BptraceError(f"{path}: no such file")
+    if path.suffix != ".py":
+        raise BptraceError(f"{path}: not a Python file (expected a .py file)")
+    try:
+        path.open("rb").close()
+    except PermissionError:
+        raise BptraceError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise BptraceError(f"{path}: cannot read ({exc.strerror})") from None
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    name = f"bptrace_user_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise BptraceError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        with _on_path(path.parent):
+            spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        del sys.modules[name]
+        raise BptraceError(f"{path}, line {exc.lineno}: SyntaxError: {exc.msg}") from None
+    except (Exception, SystemExit) as exc:
+        del sys.modules[name]
+        raise BptraceError(f"{path}: running the file raised {_describe(exc)}") from None
+    return module
+
+
+def load_model(ref: str, state: str | Path | None = None) -> Loaded:
+    """Import ``FILE.py``, call ``factory()``, check what it returns, load ``state`` if given."""
+    path, func = parse_ref(ref)
+    module = _import(path)
+    factory = getattr(module, func, None)
+    if factory is None:
+        found = sorted(
+            k
+            for k, v in vars(module).items()
+            if callable(v)
+            and not k.startswith("_")
+            and getattr(v, "__module__", None) == module.__name__
+        )
+        hint = f" (functions there: {', '.join(found[:8])})" if found else ""
+        raise BptraceError(f"{path}: no function {func!r}{hint}")
+    if not callable(factory):
+        raise BptraceError(f"{path}: {func!r} is a {type(factory).__name__}, not a function")
+    try:
+        with _on_path(path.parent):
+            result = factory()
+    except BptraceError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise BptraceError(f"{ref}: {func}() raised {_describe(exc)}") from None
+    model, inputs, targets, loss_fn = check_result(result, f"{ref}: {func}()")
+    if state is not None:
+        load_state(model, state)
+    return model, inputs, targets, loss_fn
+
+
+def check_result(result: object, where: str) -> Loaded:
+    """``(model, inputs, targets, loss_fn)`` with the right types, or a BptraceError."""
+    want = "(model, inputs, targets, loss_fn)"
+    if not isinstance(result, (tuple, list)):
+        raise BptraceError(f"{where} must return {want}, got {type(result).__name__}")
+    if len(result) != 4:
+        raise BptraceError(f"{where} must return {want}, got a tuple of {len(result)}")
+    model, inputs, targets, loss_fn = result
+    if not isinstance(model, nn.Module):
+        raise BptraceError(f"{where}: model must be a torch.nn.Module, got {type(model).__name__}")
+    xs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
+    if not xs or not all(isinstance(x, torch.Tensor) for x in xs):
+        raise BptraceError(
+            f"{where}: inputs must be a tensor or a tuple of tensors, got {type(inputs).__name__}"
+        )
+    if not isinstance(targets, torch.Tensor):
+        raise BptraceError(f"{where}: targets must be a tensor, got {type(targets).__name__}")
+    if not callable(loss_fn):
+        raise BptraceError(f"{where}: loss_fn must be callable, got {type(loss_fn).__name__}")
+    return model, (tuple(inputs) if isinstance(inputs, list) else inputs), targets, loss_fn
+
+
+def read_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state dict from ``path``, read with ``torch.load(weights_only=True)``."""
+    p = Path(path)
+    if p.is_dir():
+        raise BptraceError(f"{p}: is a directory")
+    if not p.exists():
+        raise BptraceError(f"{p}: no such file")
+    try:
+        data = torch.load(p, map_location="cpu", weights_only=True)
+    except PermissionError:
+        raise BptraceError(f"{p}: permission denied") from None
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if "weights only" in first.lower() or "weights_only" in first.lower():
+            raise BptraceError(
+                f"{p}: refused: it holds more than tensors (read with weights_only=True)"
+            ) from None
+        raise BptraceError(f"{p}: not a torch state dict file ({first[:120]})") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise BptraceError(f"{p}: not a torch state dict file ({_describe(exc)[:160]})") from None
+    if not isinstance(data, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()
+    ):
+        raise BptraceError(
+            f"{p}: not a state dict (expected a mapping of names to tensors, "
+            f"as model.state_dict() saves), got {type(data).__name__}"
+        )
+    return dict(data)
+
+
+def load_state(model: nn.Module, path: str | Path) -> None:
+    """Load a state dict into ``model`` (the factory's fresh model), strictly."""
+    data = read_state(path)
+    own = model.state_dict()
+    missing = [k for k in own if k not in data]
+    unexpected = [k for k in data if k not in own]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {_few(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_few(unexpected)}")
+        raise BptraceError(f"{path}: state dict does not fit the model: {'; '.join(parts)}")
+    for k, v in own.items():
+        if tuple(data[k].shape) != tuple(v.shape):
+            raise BptraceError(
+                f"{path}: state dict does not fit the model: {k} has shape "
+                f"{tuple(data[k].shape)}, the model's has {tuple(v.shape)}"
+            )
+    try:
+        model.load_state_dict(data, strict=True)
+    except RuntimeError as exc:
+        raise BptraceError(f"{path}: state dict does not fit the model: {_describe(exc)}") from None
+
+
+def _few(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _describe(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
