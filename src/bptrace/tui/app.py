@@ -45,7 +45,7 @@ TREE_KEYS = [
 class BptraceApp(App[None]):
     """Step forward and backward through one trace; edit a value and retrace."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "bptrace"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right,n", "step(1)", "Next", tooltip="next step", key_display="→", id="next"),
@@ -146,8 +146,9 @@ class BptraceApp(App[None]):
     def watch_trace(self, tr: Trace | None) -> None:
         if tr is None:
             return
-        self.index = max(0, min(self.index, len(tr.steps) - 1))
-        self.query_one(NetworkTree).load(tr, self.index)
+        index = max(0, min(self.index, len(tr.steps) - 1))
+        self.query_one(NetworkTree).load(tr, index)
+        self.set_reactive(BptraceApp.index, index)  # no watcher: shown just below
         self.show()
 
     def watch_index(self) -> None:
@@ -155,11 +156,10 @@ class BptraceApp(App[None]):
 
     def show(self) -> None:
         """Bring every view to the current step."""
-        tr = self.trace
-        if tr is None:
+        tr, tree = self.trace, self.query_one(NetworkTree)
+        if tr is None or tree.trace is not tr:  # not loaded into the tree yet
             return
         step = tr.steps[self.index]
-        tree = self.query_one(NetworkTree)
         self.query_one(InfoBar).show_step(tr, step, "read-only" if self.read_only else "")
         tree.show_step(self.index, step.node)
         self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)

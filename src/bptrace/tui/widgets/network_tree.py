@@ -54,6 +54,11 @@ class NetworkTree(Tree[str]):
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
 
     @property
+    def trace(self) -> Trace | None:
+        """The trace the tree shows."""
+        return self._trace
+
+    @property
     def reveals(self) -> dict[str, Reveal]:
         """When each name's value, gradient and update appear (for the drawing, too)."""
         return self._reveals
