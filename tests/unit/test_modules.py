@@ -184,7 +184,7 @@ def reference(c: Case) -> tuple[dict[str, list[Stats]], dict[str, torch.Tensor],
     for h in handles:
         h.remove()
     grads = {k: p.grad for k, p in model.named_parameters() if p.grad is not None}
-    return seen, grads, float(loss)
+    return seen, grads, float(loss.detach())
 
 
 def _flat(obj: Any) -> Any:
@@ -227,10 +227,16 @@ def test_output_gradients_equal_autograd() -> None:
     tr = trace_modules(model, x, t, loss_fn)
     ref = copy.deepcopy(model)
     outs: dict[str, torch.Tensor] = {}
+
+    def keep(path: str) -> Callable[..., None]:
+        def hook(m: nn.Module, a: Any, o: torch.Tensor) -> None:
+            o.retain_grad()
+            outs[path] = o
+
+        return hook
+
     for path in ("stem", "block.bn", "pool"):
-        ref.get_submodule(path).register_forward_hook(
-            lambda m, a, o, path=path: (o.retain_grad(), outs.__setitem__(path, o))
-        )
+        ref.get_submodule(path).register_forward_hook(keep(path))
     loss_fn(ref(x), t).backward()
     for path, out in outs.items():
         pair = tr.call(path).outputs[0]
@@ -249,7 +255,12 @@ def test_inplace_relu_keeps_the_value_before_it() -> None:
     ref = copy.deepcopy(model)
     ref[1] = nn.ReLU()
     held: list[torch.Tensor] = []
-    ref[0].register_forward_hook(lambda m, a, o: (o.retain_grad(), held.append(o)))
+
+    def hold(m: nn.Module, a: Any, o: torch.Tensor) -> None:
+        o.retain_grad()
+        held.append(o)
+
+    ref[0].register_forward_hook(hold)
     loss_fn(ref(x), t).backward()
     grad = tr.call("0").outputs[0].grad
     assert grad is not None
@@ -371,7 +382,7 @@ def test_module_steps_forward_backward_update() -> None:
     assert dict(conv.norms) == pytest.approx(
         {p.name: p.grad.stats.norm for p in tr.params_of("stem") if p.grad}
     )
-    assert "Conv2d((2, 1, 8, 8)) → (2, 4, 8, 8)" in tr.steps[1].text
+    assert "Conv2d((2, 1, 8, 8)) → (2, 4, 8, 8)" in tr.steps[0].text
 
 
 def test_is_module_trace_type() -> None:
