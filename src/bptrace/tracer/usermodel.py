@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import pickle
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -149,12 +150,14 @@ def read_state(path: str | Path) -> dict[str, torch.Tensor]:
     except PermissionError:
         raise BptraceError(f"{p}: permission denied") from None
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if "weights only" in first.lower() or "weights_only" in first.lower():
+        text = str(exc)
+        if "Unsupported global" in text or "can still be loaded" in text:
+            found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+            what = f" ({found.group(1)})" if found else ""
             raise BptraceError(
-                f"{p}: refused: it holds more than tensors (read with weights_only=True)"
+                f"{p}: refused: it holds more than tensors{what}; only weights_only=True loading is allowed"
             ) from None
-        raise BptraceError(f"{p}: not a torch state dict file ({first[:120]})") from None
+        raise BptraceError(f"{p}: not a torch state dict file (cannot be unpickled)") from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise BptraceError(f"{p}: not a torch state dict file ({_describe(exc)[:160]})") from None
     if not isinstance(data, Mapping) or not all(
