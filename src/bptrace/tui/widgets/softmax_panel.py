@@ -11,9 +11,14 @@ from bptrace.model.fmt import fmt
 from bptrace.model.lesson import SOFTMAX_SUM_WHY, SoftmaxDemo
 
 
+def short(x: float) -> str:
+    """Four significant digits, so four columns fit in 80 columns: ``−4.703e-06``."""
+    return "0" if x == 0 else f"{x:.4g}".replace("-", "−").replace("e−", "e-")
+
+
 def _row(label: str, values: list[float], style: str = "") -> list[RenderableType]:
     cells: list[RenderableType] = [Text(label, style="bold")]
-    cells.extend(Text(fmt(v), style=style) for v in values)
+    cells.extend(Text(short(v), style=style) for v in values)
     return cells
 
 
@@ -33,18 +38,19 @@ class SoftmaxPanel(Static):
         table.add_column(f"sample {sample + 1}", no_wrap=True)
         for j in range(width):
             table.add_column(f"x{j + 1}", justify="right", no_wrap=True)
-        table.add_row(*_row("scores x", demo.scores[sample]))
-        table.add_row(*_row("softmax y", demo.outputs[sample], "green"))
+        table.add_row(*_row("scores", demo.scores[sample]))
+        table.add_row(*_row("softmax", demo.outputs[sample], "green"))
         for i, row in enumerate(demo.jacobians[sample]):
             table.add_row(*_row(f"∂y{i + 1}/∂x", row))
         table.add_row(*_row("∂Σy/∂x", demo.sum_grad[sample], "red"))
-        table.add_row(*_row(f"∂y{k + 1}/∂x", demo.picked_grad[sample], "yellow"))
+        table.add_row(*_row(f"bwd y{k + 1}", demo.picked_grad[sample], "yellow"))
         total = sum(demo.outputs[sample])
         agree = demo.max_disagreement
         lines = Text.assemble(
             ("Σy = ", "bold"),
             fmt(total),
-            ("   Jacobian: autograd vs y_i(δ_ij − y_j): ", "bold"),
+            "\n",
+            ("Jacobian, autograd vs y_i(δ_ij − y_j): ", "bold"),
             (f"max |diff| {agree:.1e} ", ""),
             ("✓ agree" if agree < 1e-12 else "✗ disagree", "green" if agree < 1e-12 else "red"),
         )
