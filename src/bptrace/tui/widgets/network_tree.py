@@ -153,6 +153,8 @@ class NetworkTree(Tree[str]):
             return
         self._pending.append(name)
         self.move_cursor(target, animate=False)
+        # once laid out (the first time, the tree has no size yet), scroll the same way always
+        self.call_after_refresh(self.scroll_to_node, target, animate=False)
 
     def label_of(self, name: str) -> str:
         """The label of the node ``name`` as plain text, as it is on screen now."""
