@@ -24,7 +24,7 @@ from bptrace.model import formulas
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "none")
 LOSSES = ("mse", "l1", "smooth_l1", "bce", "ce_indices", "ce_probabilities")
 FD_STEP = 1e-6
-EXAMPLES = int(os.environ.get("BPTRACE_HYPOTHESIS_EXAMPLES", "60"))  # raise it for a soak run
+EXAMPLES = int(os.environ.get("BPTRACE_HYPOTHESIS_EXAMPLES", "40"))  # raise it for a soak run
 FD_RTOL = 1e-6
 FD_ATOL = 1e-8  # times max(1, |loss|): the round-off of a central difference with step 1e-6
 EPS = float(np.finfo(np.float64).eps)
