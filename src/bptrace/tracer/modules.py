@@ -66,12 +66,13 @@ def tensor_stats(t: torch.Tensor) -> Stats:
     std, mean = torch.std_mean(x, correction=0)
     lo, hi = torch.aminmax(x)
     norm = torch.linalg.vector_norm(x)
-    zeros = (x == 0).sum()
+    nonzero = torch.count_nonzero(x)
     mean_, std_, lo_, hi_, norm_ = torch.stack([mean, std, lo, hi, norm]).double().tolist()
+    zeros = n - int(nonzero)
     nans = infs = 0
-    if not bool(torch.isfinite(x).all()):
+    if not all(math.isfinite(v) for v in (mean_, lo_, hi_, norm_)):  # NaN/inf reach these
         nans, infs = int(torch.isnan(x).sum()), int(torch.isinf(x).sum())
-    return Stats(n, mean_, std_, lo_, hi_, norm_, float(zeros) / n, nans, infs)
+    return Stats(n, mean_, std_, lo_, hi_, norm_, zeros / n, nans, infs)
 
 
 def dead_fraction(out: torch.Tensor) -> float:

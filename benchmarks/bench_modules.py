@@ -1,0 +1,112 @@
+"""How much does per-module tracing cost? Plain forward+backward against ``trace_modules``.
+
+Run by hand (not a test): ``.venv/bin/python benchmarks/bench_modules.py [--reps N]``.
+Every repetition runs both contenders once, in alternating order, on each case; figures are
+medians over the repetitions, the ratio is capture / plain. Budget (issue 5): ≤ 1.5×.
+
+Cases: (a) the ``small-cnn`` example (1×1×8×8, float64), and (b) a ResNet-style stack of
+basic blocks (conv-BN-ReLU-conv-BN + identity, ReLU), about 1M parameters, batch 16, 3×16×16
+float32 input, CrossEntropyLoss. "plain" is what a user's training step costs without the
+optimizer: ``loss_fn(model(x), t).backward()`` on the model itself (grads zeroed before).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from bptrace.tracer.examples import small_cnn
+from bptrace.tracer.modules import trace_modules
+
+BUDGET = 1.5
+
+
+class Block(nn.Module):
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.relu(self.bn1(self.conv1(x)))
+        out: torch.Tensor = self.relu(self.bn2(self.conv2(y)) + x)
+        return out
+
+
+def resnet_stack() -> tuple[nn.Module, torch.Tensor, torch.Tensor, nn.Module]:
+    torch.manual_seed(0)
+    c = 90
+    model = nn.Sequential(
+        nn.Conv2d(3, c, 3, padding=1, bias=False),
+        nn.BatchNorm2d(c),
+        nn.ReLU(inplace=True),
+        *[Block(c) for _ in range(7)],
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(c, 10),
+    )
+    x = torch.randn(16, 3, 16, 16)
+    t = torch.randint(0, 10, (16,))
+    return model, x, t, nn.CrossEntropyLoss()
+
+
+def plain(model: nn.Module, x: Any, t: torch.Tensor, loss_fn: Any) -> None:
+    model.zero_grad(set_to_none=True)
+    loss_fn(model(x), t).backward()
+
+
+def capture(model: nn.Module, x: Any, t: torch.Tensor, loss_fn: Any) -> None:
+    trace_modules(model, x, t, loss_fn, lr=0.1)
+
+
+def timed(fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reps", type=int, default=15)
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    cases = {"small-cnn": small_cnn(), "resnet-stack": resnet_stack()}
+    print(
+        f"torch {torch.__version__}, {platform.machine()}, {torch.get_num_threads()} threads, "
+        f"{args.reps} repetitions, medians"
+    )
+    print(f"{'case':<14} {'params':>9} {'plain ms':>10} {'capture ms':>11} {'ratio':>6}  budget")
+    worst = 0.0
+    for name, (model, x, t, loss_fn) in cases.items():
+        n = sum(p.numel() for p in model.parameters())
+        for _ in range(3):  # warm-up
+            plain(model, x, t, loss_fn)
+            capture(model, x, t, loss_fn)
+        times: dict[str, list[float]] = {"plain": [], "capture": []}
+        for rep in range(args.reps):
+            order = ["plain", "capture"] if rep % 2 == 0 else ["capture", "plain"]
+            for who in order:
+                fn = plain if who == "plain" else capture
+                times[who].append(timed(lambda fn=fn: fn(model, x, t, loss_fn)))  # type: ignore[misc]
+        p, c = statistics.median(times["plain"]), statistics.median(times["capture"])
+        ratio = c / p
+        worst = max(worst, ratio)
+        ok = "ok" if ratio <= BUDGET else "OVER"
+        print(
+            f"{name:<14} {n:>9,} {1e3 * p:>10.2f} {1e3 * c:>11.2f} {ratio:>5.2f}×  ≤{BUDGET}× {ok}"
+        )
+    print(f"worst ratio {worst:.2f}× (budget {BUDGET}×)")
+
+
+if __name__ == "__main__":
+    main()
