@@ -69,9 +69,9 @@ def capture(model: nn.Module, x: Any, t: torch.Tensor, loss_fn: Any) -> None:
     trace_modules(model, x, t, loss_fn, lr=0.1)
 
 
-def timed(fn: Callable[[], None]) -> float:
+def timed(fn: Callable[..., None], *args: Any) -> float:
     start = time.perf_counter()
-    fn()
+    fn(*args)
     return time.perf_counter() - start
 
 
@@ -97,7 +97,7 @@ def main() -> None:
             order = ["plain", "capture"] if rep % 2 == 0 else ["capture", "plain"]
             for who in order:
                 fn = plain if who == "plain" else capture
-                times[who].append(timed(lambda fn=fn: fn(model, x, t, loss_fn)))  # type: ignore[misc]
+                times[who].append(timed(fn, model, x, t, loss_fn))
         p, c = statistics.median(times["plain"]), statistics.median(times["capture"])
         ratio = c / p
         worst = max(worst, ratio)
