@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -56,6 +56,19 @@ def highlights(tr: Trace, step: Step) -> tuple[set[str], set[str]]:
     return {step.node}, set()
 
 
+def flatten(renderable: RenderableType) -> Text:
+    """Lay ``renderable`` out at its natural width into one Text, so no pane squeezes it."""
+    console = Console(width=10_000, color_system="truecolor", legacy_windows=False)
+    width = Measurement.get(console, console.options, renderable).maximum
+    out = Text(no_wrap=True, overflow="ignore")
+    for line in console.render_lines(renderable, console.options.update(width=width), pad=False):
+        for segment in line:
+            out.append(segment.text, segment.style)
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
 class NetworkDrawing(ScrollableContainer):
     """The drawing, or a note that the network is too wide to draw (the tree shows it all)."""
 
@@ -72,11 +85,7 @@ class NetworkDrawing(ScrollableContainer):
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
         """Draw ``tr`` with ``step`` current."""
         renderable = self.render_drawing(tr, step, reveals)
-        console = self.app.console
-        options = console.options.update(width=10_000, max_width=10_000)
-        static = self.query_one("#drawing-text", Static)
-        static.styles.width = Measurement.get(console, options, renderable).maximum
-        static.update(renderable)
+        self.query_one("#drawing-text", Static).update(flatten(renderable))
 
     def render_drawing(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> RenderableType:
         sizes = tr.network.sizes
