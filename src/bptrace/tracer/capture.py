@@ -118,9 +118,11 @@ class Recorder(TorchFunctionMode):
     def record(
         self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any
     ) -> None:
-        event = Event(kind, where, inp, out, out.detach().clone(), **extra)
-        if out.requires_grad:
-            out.register_hook(lambda g, e=event: e.grad.append(g.detach().clone()))  # type: ignore[no-untyped-call]
+        # Our own calls on tensors here need not go through this mode's Python dispatch.
+        with torch._C.DisableTorchFunction():
+            event = Event(kind, where, inp, out, out.detach().clone(), **extra)
+            if out.requires_grad:
+                out.register_hook(lambda g, e=event: e.grad.append(g.detach().clone()))  # type: ignore[no-untyped-call]
         self.events.append(event)
 
     # module hooks -------------------------------------------------------------------------

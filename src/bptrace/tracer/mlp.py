@@ -206,11 +206,12 @@ def _param(
         updated = value.clone()
         if trainable:
             updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
-    return Param(_np(value), _np(g), trainable, None if updated is None else _np(updated))
+    return Param(_own(value), _own(g), trainable, None if updated is None else _own(updated))
 
 
-def _np(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy().copy()
+def _own(t: torch.Tensor) -> np.ndarray:
+    """A numpy view of a tensor that only this trace holds (our clone, a fresh gradient)."""
+    return t.detach().cpu().numpy()
 
 
 def _grad(event: Event) -> np.ndarray:
