@@ -230,7 +230,7 @@ def report(cases: list[Case]) -> None:
         base = statistics.median(case.times["plain"])
         for name, times in case.times.items():
             med = statistics.median(times)
-            q1, _, q3 = statistics.quantiles(times, n=4)
+            q1, _, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (med, 0, med)
             print(
                 f"| {case.name} | {name} | {fmt_ms(med)} | {fmt_ms(q3 - q1)} | {med / base:.2f}× |"
             )
