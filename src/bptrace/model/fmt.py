@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import overload
 
 
 def fmt(x: float) -> str:
@@ -49,3 +50,27 @@ def elide(parts: Sequence[str], sep: str, limit: int = 6) -> str:
         return sep.join(parts)
     head = list(parts[: limit - 2])
     return sep.join([*head, f"… ({len(parts) - limit + 1} more)", parts[-1]])
+
+
+class Lazy(Sequence[str]):
+    """``n`` strings made by ``make(i)`` only when read: :func:`elide` reads just a few, so a
+    784-input neuron's formula never formats 784 numbers."""
+
+    def __init__(self, n: int, make: Callable[[int], str]):
+        self.n, self.make = n, make
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self.make(i) for i in range(*index.indices(self.n))]
+        if index < 0:
+            index += self.n
+        if not 0 <= index < self.n:
+            raise IndexError(index)
+        return self.make(index)

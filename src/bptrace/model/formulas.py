@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from bptrace.model.fmt import elide, fmt, fmt_signed
+from bptrace.model.fmt import Lazy, elide, fmt, fmt_signed
 from bptrace.model.network import Activation, LossInfo
 
 Array = NDArray[np.float64]
@@ -48,7 +48,8 @@ def act_substituted(act: Activation, x: float, peers: list[float] | None = None)
     if name == "leaky_relu":
         return fmt(x) if x > 0 else f"{fmt(act.negative_slope or 0.0)} × {fmt_signed(x)}"
     if name == "softmax":
-        denom = elide([f"e^{fmt_signed(p)}" for p in (peers or [x])], " + ")
+        vals = peers or [x]
+        denom = elide(Lazy(len(vals), lambda j: f"e^{fmt_signed(vals[j])}"), " + ")
         return f"e^{fmt_signed(x)}/({denom})"
     return fmt(x)
 
@@ -267,33 +268,29 @@ def loss_substituted(loss: LossInfo, out: Array, targets: Array, n: int) -> str:
     if loss.name == "cross_entropy":
         p = softmax_rows(out)
         t = target_matrix(loss, targets, width)
-        parts = []
-        for b in range(batch):
+
+        def sample(b: int) -> str:
             if loss.target_kind == "indices":
-                parts.append(f"ln {fmt(float(p[b, int(targets.reshape(-1)[b])]))}")
-            else:
-                parts.append(
-                    "("
-                    + elide(
-                        [f"{fmt(float(t[b, j]))} × ln {fmt(float(p[b, j]))}" for j in range(width)],
-                        " + ",
-                    )
-                    + ")"
-                )
+                return f"ln {fmt(float(p[b, int(targets.reshape(-1)[b])]))}"
+            inner = Lazy(width, lambda j: f"{fmt(float(t[b, j]))} × ln {fmt(float(p[b, j]))}")
+            return "(" + elide(inner, " + ") + ")"
+
+        parts = Lazy(batch, sample)
         body = "−(" + elide(parts, " + ") + ")" if batch > 1 else "−" + parts[0]
         return _over_n(body, n, wrap=False)
-    terms = []
-    for b in range(batch):
-        for j in range(width):
-            o, t1 = float(out[b, j]), float(targets[b, j])
-            if loss.name == "mse":
-                terms.append(f"({fmt(o)} − {fmt_signed(t1)})²")
-            elif loss.name == "l1":
-                terms.append(f"|{fmt(o)} − {fmt_signed(t1)}|")
-            elif loss.name == "smooth_l1":
-                terms.append(f"s({fmt(o - t1)})")
-            else:
-                terms.append(f"{fmt(t1)} × ln {fmt(o)} + {fmt(1 - t1)} × ln {fmt(1 - o)}")
+
+    def term(i: int) -> str:
+        b, j = divmod(i, width)
+        o, t1 = float(out[b, j]), float(targets[b, j])
+        if loss.name == "mse":
+            return f"({fmt(o)} − {fmt_signed(t1)})²"
+        if loss.name == "l1":
+            return f"|{fmt(o)} − {fmt_signed(t1)}|"
+        if loss.name == "smooth_l1":
+            return f"s({fmt(o - t1)})"
+        return f"{fmt(t1)} × ln {fmt(o)} + {fmt(1 - t1)} × ln {fmt(1 - o)}"
+
+    terms = Lazy(batch * width, term)
     body = elide(terms, " + ")
     if loss.name == "bce":
         return _over_n("−(" + body + ")", n, wrap=False)

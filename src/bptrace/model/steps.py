@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from bptrace.model import formulas as F
-from bptrace.model.fmt import elide, fmt, fmt_signed
+from bptrace.model.fmt import Lazy, elide, fmt, fmt_signed
 from bptrace.model.trace import Array, Scalar, per_sample
 
 if TYPE_CHECKING:
@@ -144,7 +144,11 @@ class StepList(Sequence[Step]):
         # torch's own rounding survives cancellations upstream (softmax rows sum to 1 only to
         # within eps), so a gradient that should be 0 may be eps-sized: allow 32 eps × max |∂loss/∂·|.
         eps = float(np.finfo(np.float64 if tr.network.dtype == "float64" else np.float32).eps)
-        big = max(float(np.abs(a).max(initial=0.0)) for ly in tr.layers for a in (ly.pre_grad, ly.post_grad))
+        big = max(
+            float(np.abs(a).max(initial=0.0))
+            for ly in tr.layers
+            for a in (ly.pre_grad, ly.post_grad)
+        )
         self.atol = 32 * eps * big
         net = tr.network
         sizes, depth = net.sizes, net.depth
@@ -266,18 +270,21 @@ class StepList(Sequence[Step]):
         formula = " = ".join(parts_f)
         show = fmt if sum(len(vals) for vals in values) == 1 else fmt_signed  # one bare number
         if per_param:
-            parts = [" × ".join(show(float(v)) for v in vals) for vals in values]
-            substituted = elide(parts, " + ")
+            substituted = elide(
+                Lazy(len(values), lambda t: " × ".join(show(float(v)) for v in values[t])), " + "
+            )
         else:
             batch = autograd.shape[0]
-            parts = []
-            for b in range(batch):
-                prods = [
-                    " × ".join(show(float(np.broadcast_to(v, (batch,))[b])) for v in vals)
-                    for vals in values
-                ]
-                parts.append(elide(prods, " + "))
-            substituted = _per_sample_text(parts)
+
+            def sample(b: int) -> str:
+                def product(t: int) -> str:
+                    return " × ".join(
+                        show(float(np.broadcast_to(v, (batch,))[b])) for v in values[t]
+                    )
+
+                return elide(Lazy(len(values), product), " + ")
+
+            substituted = _per_sample_text(Lazy(batch, sample))
         factors = []
         for t, (ns, fs, vs) in enumerate(zip(names, forms, values, strict=True)):
             for n, f, v in zip(ns, fs, vs, strict=True):
@@ -311,21 +318,23 @@ class StepList(Sequence[Step]):
         bias = layer.bias
         if bias is not None:
             sym.append(namer.bias(k, r))
-        parts = []
-        for b in range(inputs.shape[0]):
-            nums = [
-                f"{fmt_signed(float(layer.weight.value[r, c]))} × {fmt_signed(float(inputs[b, c]))}"
-                for c in range(n_in)
-            ]
-            if bias is not None:
-                nums.append(fmt_signed(float(bias.value[r])))
-            parts.append(elide(nums, " + "))
+
+        def sample(b: int) -> str:
+            def term(c: int) -> str:
+                if c == n_in:
+                    assert bias is not None
+                    return fmt_signed(float(bias.value[r]))
+                w, x = float(layer.weight.value[r, c]), float(inputs[b, c])
+                return f"{fmt_signed(w)} × {fmt_signed(x)}"
+
+            return elide(Lazy(n_in + (bias is not None), term), " + ")
+
         return Step(
             index,
             "forward",
             node,
             f"{node} = {elide(sym, ' + ')}",
-            _per_sample_text(parts),
+            _per_sample_text(Lazy(inputs.shape[0], sample)),
             per_sample(layer.pre[:, r]),
         )
 
@@ -336,10 +345,12 @@ class StepList(Sequence[Step]):
         width = tr.network.sizes[k]
         peers = [namer.pre(k, j) for j in range(width)]
         formula = f"{node} = {F.act_formula(act, node, inp, peers)}"
-        parts = [
-            F.act_substituted(act, float(layer.pre[b, r]), [float(x) for x in layer.pre[b]])
-            for b in range(layer.pre.shape[0])
-        ]
+        parts = Lazy(
+            layer.pre.shape[0],
+            lambda b: F.act_substituted(
+                act, float(layer.pre[b, r]), [float(x) for x in layer.pre[b]]
+            ),
+        )
         return Step(
             index, "forward", node, formula, _per_sample_text(parts), per_sample(layer.post[:, r])
         )

@@ -55,10 +55,12 @@ class Event:
     where: str  # module path, or the function's name
     inp: torch.Tensor
     out: torch.Tensor
-    value: torch.Tensor  # a copy of the output taken at once (safe from in-place changes)
+    value: torch.Tensor  # the output (copied before any in-place op can overwrite it)
     act: Activation | None = None
     module: nn.Module | None = None
-    grad: list[torch.Tensor] = field(default_factory=list)
+    grad: list[torch.Tensor] = field(default_factory=list)  # filled by a hook, if hooked
+    version: int = 0  # the output's version counter when recorded
+    hooked: bool = False  # an in-place op followed: value copied, gradient taken by a hook
 
 
 def _softmax_dim(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -109,6 +111,12 @@ class Recorder(TorchFunctionMode):
         self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
         kwargs = kwargs or {}
+        if (
+            self.depth == 0
+            and args
+            and (kwargs.get("inplace") or getattr(func, "__name__", "").endswith("_"))
+        ):
+            self.protect(args[0])
         out = func(*args, **kwargs)
         if self.depth == 0 and func in _ACT_FUNCS and isinstance(out, torch.Tensor):
             act = _function_activation(func, args, kwargs)
@@ -120,13 +128,31 @@ class Recorder(TorchFunctionMode):
     ) -> None:
         # Our own calls on tensors here need not go through this mode's Python dispatch.
         with torch._C.DisableTorchFunction():
-            event = Event(kind, where, inp, out, out.detach().clone(), **extra)
-            if out.requires_grad:
-                out.register_hook(lambda g, e=event: e.grad.append(g.detach().clone()))  # type: ignore[no-untyped-call]
+            event = Event(kind, where, inp, out, out.detach(), version=out._version, **extra)
         self.events.append(event)
+
+    def protect(self, x: Any) -> None:
+        """``x`` is about to be changed in place: keep a copy of its value, and hook its gradient
+        now (a hook registered before an in-place op receives the gradient of the old value)."""
+        if not isinstance(x, torch.Tensor):
+            return
+        with torch._C.DisableTorchFunction():
+            for event in reversed(self.events):
+                if event.out is x and not event.hooked:
+                    event.value = x.detach().clone()
+                    event.hooked = True
+                    if x.requires_grad:
+                        x.register_hook(lambda g, e=event: e.grad.append(g))  # type: ignore[no-untyped-call]
+                    return
+
+    def overwritten(self) -> list[str]:
+        """Recorded outputs changed in place by an operation the recorder could not see."""
+        return [e.where for e in self.events if not e.hooked and e.out._version != e.version]
 
     # module hooks -------------------------------------------------------------------------
     def pre_hook(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        if self.depth == 0 and getattr(module, "inplace", False) and args:
+            self.protect(args[0])
         self.depth += 1
 
     def make_hook(self, where: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
@@ -154,12 +180,13 @@ class Recorder(TorchFunctionMode):
 
 
 @contextmanager
-def recording(model: nn.Module) -> Iterator[Recorder]:
-    """Hook every leaf module of ``model`` and activation functions; unhook on exit."""
+def recording(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> Iterator[Recorder]:
+    """Hook every leaf module of ``model`` (``modules`` is its ``named_modules()``) and
+    activation functions; unhook on exit."""
     rec = Recorder()
     handles = []
     try:
-        for where, module in model.named_modules():
+        for where, module in modules:
             if next(module.children(), None) is None:
                 handles.append(module.register_forward_pre_hook(rec.pre_hook))
                 handles.append(

@@ -7,7 +7,6 @@ The model's own parameters are never touched: the pass runs through
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +14,7 @@ import torch
 from torch import nn
 
 from bptrace.model.errors import BptraceError
-from bptrace.model.network import Activation, NetworkInfo
+from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.capture import Event, recording
 from bptrace.tracer.losses import loss_info
@@ -94,55 +93,36 @@ def trace_mlp(
 ) -> Trace:
     """Run one forward and backward pass with hooks; return every value and gradient."""
     dtype = _check_inputs(model, inputs, targets)
-    originals = dict(model.named_parameters())
-    params = {k: p.detach().clone().requires_grad_(True) for k, p in originals.items()}
+    modules = list(model.named_modules())
+    params = dict(model.named_parameters())
+    frozen = [p for p in params.values() if not p.requires_grad]
     x = inputs.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        with recording(model) as rec:
-            try:
-                output = torch.func.functional_call(model, params, (x,))
-            except BptraceError:
-                raise
-            except (RuntimeError, ValueError, TypeError, IndexError) as exc:
-                raise BptraceError(f"the model's forward pass failed: {_first_line(exc)}") from None
-        if not isinstance(output, torch.Tensor):
-            raise BptraceError(f"the model returned {type(output).__name__}, not a tensor")
-        calls = _structure(rec.events, x, output)
-        info = loss_info(loss_fn, output, targets)
-        try:
-            loss = loss_fn(output, targets)
-        except (RuntimeError, ValueError) as exc:
-            raise BptraceError(f"the loss failed: {_first_line(exc)}") from None
-        if loss.dim() != 0:
-            raise BptraceError(f"the loss is not a scalar (shape {tuple(loss.shape)})")
-        owned = _param_names(model, calls)
-        stray = sorted(set(params) - set(owned))
-        if stray:
-            raise BptraceError(f"parameter {stray[0]!r} does not belong to a traced Linear layer")
-        grads = torch.autograd.grad(loss, [x, *params.values()], allow_unused=True)
-    grad_of = dict(zip(params, grads[1:], strict=True))
+    try:
+        for p in frozen:  # frozen parameters get a gradient too (shown, never applied)
+            p.requires_grad_(True)
+        with torch.enable_grad():
+            calls, output, loss, info, grads = _run(model, modules, params, x, targets, loss_fn)
+    finally:
+        for p in frozen:
+            p.requires_grad_(False)
+    paths = {id(m): f"{path}." if path else "" for path, m in modules}
     layers = []
     for call in calls:
-        path = owned_path(model, call.linear.module)
-        weight = _param(originals, params, grad_of, f"{path}weight", lr)
-        bias = (
-            _param(originals, params, grad_of, f"{path}bias", lr)
-            if f"{path}bias" in params
-            else None
-        )
-        assert weight is not None
+        path = paths[id(call.linear.module)]
+        weight = _param(params, grads, f"{path}weight", lr)
+        bias = _param(params, grads, f"{path}bias", lr) if f"{path}bias" in params else None
         layers.append(
             Layer(
                 weight,
                 bias,
                 _as_matrix(call.linear.value),
-                _grad(call.linear),
+                _grad(call.linear, grads),
                 _as_matrix(call.post.value),
-                _grad(call.post),
+                _grad(call.post, grads),
             )
         )
     sizes = (call_in(calls[0]), *(c.linear.out.shape[-1] for c in calls))
-    out2 = _as_matrix(output)
+    out2 = _as_matrix(output.detach())
     t = targets.detach().cpu().numpy()
     t2 = (
         t.reshape(-1, 1).astype(np.float64)
@@ -159,8 +139,71 @@ def trace_mlp(
         name=name,
         has_bias=tuple(layer.bias is not None for layer in layers),
     )
-    input_grad = grads[0] if grads[0] is not None else torch.zeros_like(x)
-    return Trace(network, _as_matrix(x), _as_matrix(input_grad), t2, float(loss.detach()), layers)
+    input_grad = grads.get(id(x))
+    if input_grad is None:
+        input_grad = torch.zeros_like(x)
+    return Trace(
+        network, _as_matrix(x.detach()), _as_matrix(input_grad), t2, float(loss.detach()), layers
+    )
+
+
+Grads = dict[int, torch.Tensor]  # keyed by id() of the tensor (input, parameter, recorded output)
+
+
+def _run(
+    model: nn.Module,
+    modules: list[tuple[str, nn.Module]],
+    params: dict[str, nn.Parameter],
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    loss_fn: nn.Module,
+) -> tuple[list[LayerCall], torch.Tensor, torch.Tensor, LossInfo, Grads]:
+    """Forward with the recorder, the loss, and one ``torch.autograd.grad`` for everything.
+
+    Gradients go straight to us (nothing accumulates into ``.grad``): of the input, of every
+    parameter, and of every recorded output not already hooked before an in-place change.
+    """
+    with recording(model, modules) as rec:
+        try:
+            output = model(x)
+        except BptraceError:
+            raise
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+            raise BptraceError(f"the model's forward pass failed: {_first_line(exc)}") from None
+    if not isinstance(output, torch.Tensor):
+        raise BptraceError(f"the model returned {type(output).__name__}, not a tensor")
+    calls = _structure(rec.events, x, output)
+    if rec.overwritten():
+        raise BptraceError(
+            f"the output of {rec.overwritten()[0]!r} was changed in place by an operation "
+            "bptrace cannot see; use a module with inplace=True or an out-of-place op"
+        )
+    info = loss_info(loss_fn, output, targets)
+    try:
+        loss = loss_fn(output, targets)
+    except (RuntimeError, ValueError) as exc:
+        raise BptraceError(f"the loss failed: {_first_line(exc)}") from None
+    if loss.dim() != 0:
+        raise BptraceError(f"the loss is not a scalar (shape {tuple(loss.shape)})")
+    paths = {id(m): f"{path}." if path else "" for path, m in modules}
+    owned = set()
+    for call in calls:
+        path = paths[id(call.linear.module)]
+        owned.add(f"{path}weight")
+        if getattr(call.linear.module, "bias", None) is not None:
+            owned.add(f"{path}bias")
+    stray = sorted(set(params) - owned)
+    if stray:
+        raise BptraceError(f"parameter {stray[0]!r} does not belong to a traced Linear layer")
+    wanted: dict[int, torch.Tensor] = {id(x): x}
+    wanted.update((id(p), p) for p in params.values())
+    for call in calls:
+        for event in (call.linear, call.post):
+            if not event.hooked:
+                wanted[id(event.out)] = event.out
+    got = torch.autograd.grad(loss, list(wanted.values()), allow_unused=True)
+    grads = {key: g for key, g in zip(wanted, got, strict=True) if g is not None}
+    return calls, output, loss, info, grads
 
 
 def call_in(call: LayerCall) -> int:
@@ -180,27 +223,12 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
     raise BptraceError("a traced Linear layer is not a submodule of the model")
 
 
-def _param_names(model: nn.Module, calls: list[LayerCall]) -> list[str]:
-    names = []
-    for call in calls:
-        path = owned_path(model, call.linear.module)
-        names.append(f"{path}weight")
-        if getattr(call.linear.module, "bias", None) is not None:
-            names.append(f"{path}bias")
-    return names
-
-
-def _param(
-    originals: dict[str, nn.Parameter],
-    params: dict[str, torch.Tensor],
-    grads: Mapping[str, torch.Tensor | None],
-    key: str,
-    lr: float | None,
-) -> Param:
-    value = params[key].detach()
-    grad = grads[key]
-    g = torch.zeros_like(value) if grad is None else grad.detach()
-    trainable = originals[key].requires_grad
+def _param(params: dict[str, nn.Parameter], grads: Grads, key: str, lr: float | None) -> Param:
+    p = params[key]
+    value = p.detach().clone()  # a snapshot: the trace must not change if the model trains on
+    grad = grads.get(id(p))
+    g = torch.zeros_like(value) if grad is None else grad
+    trainable = p.requires_grad
     updated = None
     if lr is not None:
         updated = value.clone()
@@ -214,7 +242,8 @@ def _own(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy()
 
 
-def _grad(event: Event) -> np.ndarray:
-    if not event.grad:
+def _grad(event: Event, grads: Grads) -> np.ndarray:
+    grad = event.grad[-1] if event.hooked and event.grad else grads.get(id(event.out))
+    if grad is None:
         return np.zeros_like(_as_matrix(event.value))
-    return _as_matrix(event.grad[-1])
+    return _as_matrix(grad)
