@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bptrace.model.errors import BptraceError
+from bptrace.model.files import read_text
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace, Training
@@ -332,21 +333,7 @@ def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
     :class:`~bptrace.model.modules.ModuleTrace`.
     """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_TRACE_BYTES:
-            raise BptraceError(
-                f"{p}: {size} bytes is over the {MAX_TRACE_BYTES} byte limit for a trace"
-            )
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BptraceError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise BptraceError(f"{p}: is a directory") from None
-    except PermissionError:
-        raise BptraceError(f"{p}: permission denied") from None
-    except UnicodeDecodeError:
-        raise BptraceError(f"{p}: not a text file (not UTF-8)") from None
+    text = read_text(p, MAX_TRACE_BYTES, "trace")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bptrace.model.errors import BptraceError
+from bptrace.model.files import read_text
 from bptrace.model.network import ACTIVATIONS, LOSSES, REDUCTIONS
 
 KEYS = {
@@ -253,18 +254,7 @@ def _count(raw: Any) -> str:
 
 def read_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BptraceError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise BptraceError(f"{p}: is a directory") from None
-    except PermissionError:
-        raise BptraceError(f"{p}: permission denied") from None
-    except UnicodeDecodeError:
-        raise BptraceError(f"{p}: not a text file (not UTF-8)") from None
-    return parse_spec_text(text, str(p))
+    return parse_spec_text(read_text(path), str(path))
 
 
 def parse_spec_text(text: str, source: str = "spec") -> Spec:
