@@ -23,7 +23,7 @@ def fmt(x: float) -> str:
         text = str(int(x))
     elif abs(x) < 0.1:
         text = f"{x:.6g}"
-    elif round(x, 4) == x:  # short and exact, as written by hand: 0.15, 0.20, 0.3775
+    elif abs(round(x, 4) - x) <= 1e-12 * abs(x):  # short, as written by hand: 0.15, 0.3775
         whole, _, frac = f"{x:.4f}".rstrip("0").partition(".")
         text = f"{whole}.{frac.ljust(2, '0')}"
     else:
