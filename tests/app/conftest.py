@@ -16,7 +16,11 @@ def classic_app() -> BptraceApp:
 
 
 async def ready(pilot: Pilot[None]) -> None:
-    """Wait until every worker (the trace) has finished and the screen has caught up."""
+    """Wait until the trace is on screen (the worker starts after the first frame)."""
+    for _ in range(3000):
+        if getattr(pilot.app, "trace", None) is not None:
+            break
+        await pilot.pause(0.01)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()

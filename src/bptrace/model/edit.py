@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec, parse_spec
-from bptrace.model.trace import Trace
+
+if TYPE_CHECKING:
+    from bptrace.model.trace import Trace
 
 
 def editable(tr: Trace, name: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -25,7 +25,6 @@ from bptrace.model.edit import edit_spec, editable
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 from bptrace.model.spec import CLASSIC_TEXT, Spec, parse_spec_text, read_spec
-from bptrace.model.trace import Trace
 from bptrace.tui.screens.edit_value import EditValueScreen
 from bptrace.tui.screens.export_path import ExportPathScreen
 from bptrace.tui.screens.help import HelpScreen
@@ -33,6 +32,9 @@ from bptrace.tui.widgets.info_bar import InfoBar
 from bptrace.tui.widgets.network_drawing import NetworkDrawing
 from bptrace.tui.widgets.network_tree import NetworkTree
 from bptrace.tui.widgets.step_pane import StepPane
+
+if TYPE_CHECKING:
+    from bptrace.model.trace import Trace
 
 READ_ONLY = "editing is disabled in `bptrace view`: a JSON file holds numbers, not a model to retrace (open a spec with `bptrace --spec FILE` to edit)"
 TREE_KEYS = [
@@ -120,7 +122,7 @@ class BptraceApp(App[None]):
             self.query_one(StepPane).show_message(
                 "loading… (importing torch and tracing the network)"
             )
-            self.retrace(self.spec)
+            self.call_after_refresh(self.retrace, self.spec)  # torch only after the first frame
 
     @work(thread=True, exclusive=True, group="trace")
     def retrace(self, spec: Spec) -> None:

@@ -8,9 +8,12 @@ step; a gradient at its backward step; an updated parameter at its update step.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bptrace.model.fmt import fmt_value
-from bptrace.model.trace import Trace
+
+if TYPE_CHECKING:
+    from bptrace.model.trace import Trace
 
 GIVEN = -1  # known from the start (inputs, targets, parameters)
 NOT_YET = "not yet computed"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
-from bptrace.model.steps import Step
-from bptrace.model.trace import Trace
+if TYPE_CHECKING:
+    from bptrace.model.steps import Step
+    from bptrace.model.trace import Trace
 
 
 class InfoBar(Static):

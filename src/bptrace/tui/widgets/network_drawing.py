@@ -8,7 +8,7 @@ right; once backward has reached an edge its gradient appears as ``◀─∂ …
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
@@ -19,10 +19,12 @@ from textual.binding import BindingType
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
-from bptrace.model.steps import Step
-from bptrace.model.trace import Trace
 from bptrace.tui.reveal import NOT_YET, Reveal, label
 from bptrace.tui.widgets.step_keys import STEP_KEYS
+
+if TYPE_CHECKING:
+    from bptrace.model.steps import Step
+    from bptrace.model.trace import Trace
 
 MAX_NEURONS = 6
 HOT = "reverse bold"

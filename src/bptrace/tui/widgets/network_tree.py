@@ -7,7 +7,7 @@ current step has reached the node's backward step, its gradient (before that it 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -15,9 +15,11 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from bptrace.model.trace import Trace
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
 from bptrace.tui.widgets.step_keys import STEP_KEYS
+
+if TYPE_CHECKING:
+    from bptrace.model.trace import Trace
 
 BIG = 6  # more neurons than this in a layer: weights grouped per neuron, collapsed
 

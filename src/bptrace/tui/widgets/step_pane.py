@@ -7,7 +7,7 @@ Every mark is a character (▶ ◀ ↻ ✓ ✗), so the pane reads the same with
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -17,10 +17,11 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from bptrace.model.describe import step_lines
 from bptrace.model.fmt import fmt_value
-from bptrace.model.steps import Step
 from bptrace.tui.widgets.step_keys import STEP_KEYS
+
+if TYPE_CHECKING:
+    from bptrace.model.steps import Step
 
 PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
 STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
@@ -45,6 +46,8 @@ class StepPane(VerticalScroll):
 
     def show_step(self, step: Step, total: int, rtol: float) -> None:
         """Write out ``step`` (``total`` steps in all)."""
+        from bptrace.model.describe import step_lines
+
         head = Text(
             f"{PHASE_MARK[step.phase]} step {step.index + 1} / {total}:  {step.target}",
             style="reverse bold",
