@@ -12,7 +12,9 @@ from conftest import classic_app, ready
 
 
 def test_forward_step_80x24(snap_compare: Any) -> None:
-    assert snap_compare(classic_app(), press=["n", "n", "n", "n"], terminal_size=(80, 24), run_before=ready)
+    assert snap_compare(
+        classic_app(), press=["n", "n", "n", "n"], terminal_size=(80, 24), run_before=ready
+    )
 
 
 def test_backward_w5_200x60(snap_compare: Any) -> None:
@@ -20,9 +22,21 @@ def test_backward_w5_200x60(snap_compare: Any) -> None:
 
 
 def test_help_80x24(snap_compare: Any) -> None:
-    assert snap_compare(classic_app(), press=["question_mark", "_", "_"], terminal_size=(80, 24), run_before=ready)
+    assert snap_compare(
+        classic_app(), press=["question_mark", "_", "_"], terminal_size=(80, 24), run_before=ready
+    )
 
 
 def test_edit_modal_refusal_80x24(snap_compare: Any) -> None:
-    keys = ["n"] * 13 + ["e", "backspace", "backspace", "backspace", "backspace", "x", "enter", "_", "_"]
+    keys = ["n"] * 13 + [
+        "e",
+        "backspace",
+        "backspace",
+        "backspace",
+        "backspace",
+        "x",
+        "enter",
+        "_",
+        "_",
+    ]
     assert snap_compare(classic_app(), press=keys, terminal_size=(80, 24), run_before=ready)
