@@ -391,3 +391,104 @@ def test_module_steps_forward_backward_update() -> None:
 
 def test_is_module_trace_type() -> None:
     assert isinstance(trace_modules(*case("embedding")), ModuleTrace)
+
+
+# -- deferred statistics and in-place writes ------------------------------------------------
+class TorchvisionBlock(nn.Module):
+    """torchvision's BasicBlock: ``out += identity`` writes into bn2's output in place."""
+
+    def __init__(self, c: int = 3) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, dtype=D)
+        self.bn1 = nn.BatchNorm2d(c, dtype=D)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, dtype=D)
+        self.bn2 = nn.BatchNorm2d(c, dtype=D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += x
+        result: torch.Tensor = self.relu(out)
+        return result
+
+
+class Writes(nn.Module):
+    """Every kind of in-place write a forward can do to a module's output."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.ModuleList([nn.Linear(5, 5, dtype=D) for _ in range(6)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.lin[0](x)
+        y[:, :2] = 0.0
+        y = self.lin[1](y)
+        y.narrow(1, 0, 3).mul_(2.0)  # through a view
+        y = self.lin[2](y)
+        torch.relu_(y)
+        y = self.lin[3](y)
+        nn.functional.leaky_relu(y, 0.1, True)  # inplace given by position
+        y = self.lin[4](y)
+        y.data.mul_(3.0)  # through .data (no version bump)
+        y = self.lin[5](y)
+        y += 1
+        return y.sum(dim=1, keepdim=True)
+
+
+def test_inplace_writes_in_forward_keep_the_returned_values() -> None:
+    torch.manual_seed(2)
+    stack = nn.Sequential(TorchvisionBlock(), TorchvisionBlock())
+    for model, x, t in [
+        (stack, torch.randn(2, 3, 5, 5, dtype=D), torch.randn(2, 3, 5, 5, dtype=D)),
+        (Writes(), torch.randn(3, 5, dtype=D), torch.randn(3, 1, dtype=D)),
+    ]:
+        c: Case = (model, x, t, nn.MSELoss())
+        tr = trace_modules(*c)
+        seen, _, _ = reference(c)
+        assert [call.name for call in tr.calls] == list(seen)
+        for call in tr.calls:
+            for pair, want in zip(call.outputs, seen[call.name], strict=True):
+                same_stats(pair.value.stats, want)
+        assert not any("changed in place" in w for w in tr.warnings)
+
+
+def test_an_inplace_write_bptrace_cannot_see_is_reported() -> None:
+    class Hidden(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(3, 3, dtype=D)
+            self.b = nn.Linear(3, 1, dtype=D)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.a(x)
+            torch.ops.aten.mul_.Tensor(y, 2.0)  # below torch functions: no WriteGuard
+            out: torch.Tensor = self.b(y)
+            return out
+
+    tr = trace_modules(
+        Hidden(), torch.randn(4, 3, dtype=D), torch.randn(4, 1, dtype=D), nn.MSELoss()
+    )
+    assert any("changed in place" in w and "(a)" in w for w in tr.warnings)
+
+
+def test_statistics_are_deferred_and_unaffected_by_later_changes() -> None:
+    model, x, t, loss_fn = case("resnetish")
+    model.eval()
+    targets = t.clone()
+    tr = trace_modules(model, x, targets, loss_fn, lr=0.1)
+    out = tr.call("stem").outputs[0]
+    assert not out.value.settled and out.grad is not None and not out.grad.settled
+    want_weight = torch_stats(model.stem.weight)
+    want_targets = torch_stats(targets)
+    with torch.no_grad():  # the caller trains and reuses its tensors afterwards
+        for p in model.parameters():
+            p.mul_(-3.0)
+        targets.fill_(2)
+        x.fill_(1.0)
+    same_stats(tr.param("stem.weight").value.stats, want_weight)
+    same_stats(tr.targets[0].stats, want_targets)
+    assert tr.settle() is tr and all(t.settled for t in tr._tensor_infos())
+    fresh = case("resnetish")
+    fresh[0].eval()
+    assert trace_modules(*fresh, lr=0.1).settle() == trace_modules(*fresh, lr=0.1)

@@ -15,6 +15,9 @@ Full tensors are kept (``TensorInfo.data``, flat, row-major) only for tensors of
 :data:`TENSOR_LIMIT` elements, and only while the trace holds at most :data:`TOTAL_LIMIT`
 elements in all; beyond that, only shape, dtype and statistics are kept.
 
+A tracer may defer the statistics (and the kept elements) until first read: see
+:class:`TensorInfo` and :meth:`ModuleTrace.settle`. Nothing else differs.
+
 Steps are at module level: forward (module, input shapes → output shape, stats), backward
 (‖∂loss/∂output‖ and ‖∂loss/∂parameter‖ of each of its parameters), update (``p ← p − lr·g``).
 """
@@ -22,7 +25,7 @@ Steps are at module level: forward (module, input shapes → output shape, stats
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -103,25 +106,90 @@ class Stats:
         return text
 
 
-@dataclass
-class TensorInfo:
-    """One tensor: shape, dtype, statistics, and its elements (flat) when small enough."""
+Later = Callable[[], tuple[Stats, Array | None]]
 
-    shape: Shape
-    dtype: str
-    stats: Stats
-    data: Array | None = None
+
+class TensorInfo:
+    """One tensor: shape, dtype, statistics, and its elements (flat) when small enough.
+
+    A tracer may give ``later`` instead of ``stats`` and ``data``: a function that computes
+    both, called the first time either is read (or by :meth:`settle`), then dropped with
+    whatever it holds. Reading ``stats`` or ``data`` is the same either way.
+    """
+
+    __slots__ = ("_data", "_later", "_stats", "dtype", "shape")
+
+    def __init__(
+        self,
+        shape: Shape,
+        dtype: str,
+        stats: Stats | None = None,
+        data: Array | None = None,
+        *,
+        later: Later | None = None,
+    ) -> None:
+        if (stats is None) == (later is None):
+            raise TypeError("TensorInfo needs either stats or later")
+        self.shape = shape
+        self.dtype = dtype
+        self._stats = stats
+        self._data = data
+        self._later = later
+
+    @property
+    def stats(self) -> Stats:
+        if self._later is not None:
+            self.settle()
+        assert self._stats is not None
+        return self._stats
+
+    @property
+    def data(self) -> Array | None:
+        if self._later is not None:
+            self.settle()
+        return self._data
+
+    @property
+    def settled(self) -> bool:
+        """Whether the statistics are computed (always, unless a tracer deferred them)."""
+        return self._later is None
+
+    def settle(self) -> None:
+        """Compute the deferred statistics and elements now (nothing if already done)."""
+        later = self._later
+        if later is not None:
+            self._stats, self._data = later()
+            self._later = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TensorInfo):
+            return NotImplemented
+        a, b = self.data, other.data
+        same_data = (a is None and b is None) or (
+            a is not None and b is not None and bool(np.array_equal(a, b, equal_nan=True))
+        )
+        return (self.shape, self.dtype, self.stats) == (other.shape, other.dtype, other.stats) and (
+            same_data
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        stats = repr(self._stats) if self.settled else "(not computed yet)"
+        return f"TensorInfo(shape={self.shape!r}, dtype={self.dtype!r}, stats={stats})"
 
     def array(self) -> Array | None:
         """The elements in their shape, or None when the tensor was too large to keep."""
-        return None if self.data is None else self.data.reshape(self.shape)
+        data = self.data
+        return None if data is None else data.reshape(self.shape)
 
     def to_dict(self) -> dict[str, Any]:
+        data = self.data
         return {
             "shape": list(self.shape),
             "dtype": self.dtype,
             "stats": self.stats.to_dict(),
-            "data": None if self.data is None else [_num(float(v)) for v in self.data],
+            "data": None if data is None else [_num(float(v)) for v in data],
         }
 
     @classmethod
@@ -205,7 +273,14 @@ class ModuleCall:
     type: str  # the module's class name
     inputs: list[Shape]
     outputs: list[Pair]
-    dead: float | None = None
+    # the dead fraction, or a function computing it the first time ``dead`` is read
+    dead_: float | None | Callable[[], float | None] = field(default=None, repr=False)
+
+    @property
+    def dead(self) -> float | None:
+        if callable(self.dead_):
+            self.dead_ = self.dead_()
+        return self.dead_
 
     @property
     def output(self) -> Pair | None:
@@ -383,6 +458,31 @@ class ModuleTrace:
     @property
     def root(self) -> ModuleNode:
         return self.modules[0]
+
+    def settle(self) -> ModuleTrace:
+        """Compute every deferred statistic now (export, health and the app do it on use)."""
+        for t in self._tensor_infos():
+            t.settle()
+        for c in self.calls:
+            _ = c.dead
+        return self
+
+    def _tensor_infos(self) -> Iterator[TensorInfo]:
+        for pair in self.inputs:
+            yield pair.value
+            if pair.grad is not None:
+                yield pair.grad
+        yield from self.targets
+        for c in self.calls:
+            for pair in c.outputs:
+                yield pair.value
+                if pair.grad is not None:
+                    yield pair.grad
+        for p in self.params:
+            yield p.value
+            for t in (p.grad, p.updated):
+                if t is not None:
+                    yield t
 
     # -- steps and export ----------------------------------------------------------------------
     @cached_property

@@ -1,9 +1,17 @@
 """Trace any ``nn.Module`` per module call into a :class:`~bptrace.model.modules.ModuleTrace`.
 
-A forward hook on every module (containers too) records each call: input shapes, and for
-each output tensor its statistics, computed at once, before any later in-place operation
-(``nn.ReLU(inplace=True)``) can change it, and a tensor hook for ∂loss/∂output. A tensor
-returned by several modules (a Sequential and its last child) is measured once.
+A forward hook on every module (containers too) records each call: input shapes, each output
+tensor (a reference, detached), and a tensor hook for ∂loss/∂output (a reference too). A
+tensor returned by several modules (a Sequential and its last child) is recorded once.
+
+Statistics (and the elements kept for export) are computed when first read, not during the
+pass (:class:`~bptrace.model.modules.TensorInfo`, ``ModuleTrace.settle``); the values are those
+the modules returned. While the model runs, a :class:`WriteGuard` (a torch function mode) sees
+every in-place torch operation coming (``nn.ReLU(inplace=True)``, ``out += identity``,
+``x[i] = v``, ``out=``) and copies a recorded output just before it is overwritten. A write it
+cannot see (``torch.ops.aten.*_`` called directly) is found afterwards by the tensor's version
+counter and named in the trace's warnings. Parameters, inputs and targets are recorded from
+private copies, so the caller may change its own tensors once the trace is returned.
 
 The model is never changed: the pass runs through ``torch.func.functional_call`` on
 detached copies of its parameters and buffers (so BatchNorm's running statistics stay as they
@@ -15,15 +23,17 @@ and every hook is removed in a ``finally``.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import (
@@ -94,79 +104,257 @@ class Budget:
 
     left: int = TOTAL_LIMIT
 
-    def keep(self, t: torch.Tensor) -> np.ndarray[Any, Any] | None:
-        n = t.numel()
+    def allows(self, n: int) -> bool:
+        """Whether a tensor of ``n`` elements is kept (and if so, count it)."""
         if n > TENSOR_LIMIT or n > self.left:
-            return None
+            return False
         self.left -= n
-        return t.detach().to("cpu", torch.float64).reshape(-1).numpy().copy()
+        return True
 
 
-@dataclass
+DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    name = DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
+
+
+def _kept(t: torch.Tensor) -> np.ndarray[Any, Any]:
+    return t.detach().to("cpu", torch.float64).reshape(-1).numpy().copy()
+
+
+def _later(t: torch.Tensor, keep: bool) -> Callable[[], tuple[Stats, Any]]:
+    """Statistics (and elements) of ``t`` as they are when first asked for."""
+
+    def compute() -> tuple[Stats, Any]:
+        with torch.no_grad():
+            return tensor_stats(t), (_kept(t) if keep else None)
+
+    return compute
+
+
 class Slot:
-    """One recorded tensor (shared by every call that returned it) and its gradient."""
+    """One recorded output (shared by every call that returned it) and its gradient.
 
-    tensor: torch.Tensor  # held so its id is not reused while recording
-    info: TensorInfo
-    grad: TensorInfo | None = None
+    ``value`` is the tensor itself until an in-place write to its storage is seen coming;
+    then a copy taken just before (see :class:`WriteGuard`). ``version`` is its version
+    counter when recorded: a change that went unseen is reported after the pass.
+    """
+
+    __slots__ = ("grad", "grad_info", "grad_version", "info", "tensor", "value", "version")
+
+    def __init__(self, tensor: torch.Tensor, keep: bool) -> None:
+        self.tensor = tensor  # held so its id is not reused while recording
+        self.value = tensor.detach()
+        self.version = tensor._version
+        self.info = TensorInfo(
+            tuple(tensor.shape),
+            _dtype_name(tensor.dtype),
+            later=self._compute(keep),
+        )
+        self.grad: torch.Tensor | None = None
+        self.grad_info: TensorInfo | None = None
+        self.grad_version = 0
+
+    def _compute(self, keep: bool) -> Callable[[], tuple[Stats, Any]]:
+        def compute() -> tuple[Stats, Any]:
+            with torch.no_grad():
+                return tensor_stats(self.value), (_kept(self.value) if keep else None)
+
+        return compute
+
+    def dead(self) -> float:
+        return dead_fraction(self.value)
+
+    def snapshot(self) -> None:
+        """Copy the value before it is overwritten (if it is still as recorded)."""
+        if self.value._version == self.version:
+            with torch.no_grad():
+                self.value = self.value.clone()
+            self.version = self.value._version
 
 
-@dataclass
 class Recorder:
     """Forward hooks on every module; tensor hooks on every output."""
 
-    budget: Budget = field(default_factory=Budget)
-    calls: list[tuple[ModuleCall, list[Slot]]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    slots: dict[tuple[int, int], Slot] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.budget = Budget()
+        self.calls: list[tuple[ModuleCall, list[Slot]]] = []
+        self.counts: dict[str, int] = {}
+        self.slots: dict[tuple[int, int], Slot] = {}
+        self.watched: dict[int, list[Slot]] = {}  # storage address → slots still live
 
     def info(self, t: torch.Tensor) -> TensorInfo:
-        return TensorInfo(
-            tuple(t.shape),
-            str(t.dtype).removeprefix("torch."),
-            tensor_stats(t),
-            self.budget.keep(t),
-        )
+        """A tensor's info, its statistics deferred (``t`` must not change afterwards)."""
+        keep = self.budget.allows(t.numel())
+        return TensorInfo(tuple(t.shape), _dtype_name(t.dtype), later=_later(t.detach(), keep))
+
+    def info_of(self, like: torch.Tensor, make: Callable[[], torch.Tensor]) -> TensorInfo:
+        """The info of a tensor shaped like ``like``, made by ``make`` only when asked for."""
+        keep = self.budget.allows(like.numel())
+
+        def compute() -> tuple[Stats, Any]:
+            with torch.no_grad():
+                t = make()
+                return tensor_stats(t), (_kept(t) if keep else None)
+
+        return TensorInfo(tuple(like.shape), _dtype_name(like.dtype), later=compute)
 
     def slot(self, t: torch.Tensor) -> Slot:
         key = (id(t), t._version)
         found = self.slots.get(key)
         if found is not None and found.tensor is t:
             return found
-        with torch.no_grad():
-            slot = Slot(t, self.info(t))
+        slot = Slot(t, self.budget.allows(t.numel()))
         if t.requires_grad:
 
             def on_grad(g: torch.Tensor, s: Slot = slot) -> None:
-                with torch.no_grad():
-                    s.grad = self.info(g)
+                s.grad = g = g.detach()
+                s.grad_version = g._version
+                keep = self.budget.allows(g.numel())
+                s.grad_info = TensorInfo(
+                    tuple(g.shape), _dtype_name(g.dtype), later=_later(g, keep)
+                )
 
             t.register_hook(on_grad)  # type: ignore[no-untyped-call]
         self.slots[key] = slot
+        address = _address(t)
+        if address is not None:
+            self.watched.setdefault(address, []).append(slot)
         return slot
 
+    def before_write(self, t: torch.Tensor) -> None:
+        """``t`` is about to be written in place: copy the recorded values it would change."""
+        address = _address(t)
+        if address is None:
+            return
+        for slot in self.watched.pop(address, ()):
+            slot.snapshot()
+
     def make_hook(self, path: str) -> Callable[..., None]:
+        base = path or ROOT
+        counts = self.counts
+        calls = self.calls
+
         def hook(
             module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any
         ) -> None:
-            index = self.counts.get(path, 0) + 1
-            self.counts[path] = index
-            base = path or ROOT
+            index = counts.get(path, 0) + 1
+            counts[path] = index
             name = base if index == 1 else f"{base}#{index}"
-            slots = [self.slot(t) for t in _tensors(out)]
-            dead = None
-            if isinstance(module, DEAD_TYPES) and isinstance(out, torch.Tensor):
-                dead = dead_fraction(out)
-            shapes = [tuple(t.shape) for t in _tensors((args, kwargs))]
+            with torch._C.DisableTorchFunction():  # our own reads need no WriteGuard
+                if type(out) is torch.Tensor:
+                    slots = [self.slot(out)]
+                else:
+                    slots = [self.slot(t) for t in _tensors(out)]
+                dead: Any = None
+                if isinstance(module, DEAD_TYPES) and isinstance(out, torch.Tensor):
+                    dead = slots[0].dead
+                if not kwargs and len(args) == 1 and type(args[0]) is torch.Tensor:
+                    shapes = [tuple(args[0].shape)]
+                else:
+                    shapes = [tuple(t.shape) for t in _tensors((args, kwargs))]
             call = ModuleCall(name, path, index, type(module).__name__, shapes, [], dead)
-            self.calls.append((call, slots))
+            calls.append((call, slots))
 
         return hook
 
-    def finish(self) -> list[ModuleCall]:
+    def finish(self) -> tuple[list[ModuleCall], list[str]]:
+        """The calls with their outputs, and a warning per value changed without being seen."""
+        changed = []
         for call, slots in self.calls:
-            call.outputs = [Pair(s.info, s.grad) for s in slots]
-        return [call for call, _ in self.calls]
+            call.outputs = [Pair(s.info, s.grad_info) for s in slots]
+            for s in slots:
+                if s.value._version != s.version or (
+                    s.grad is not None and s.grad._version != s.grad_version
+                ):
+                    changed.append(call.name)
+        warnings = []
+        if changed:
+            names = ", ".join(dict.fromkeys(changed))
+            warnings.append(
+                f"a recorded output or gradient was changed in place by an operation bptrace "
+                f"could not see ({names}): its statistics are of the changed value"
+            )
+        return [call for call, _ in self.calls], warnings
+
+
+def _address(t: torch.Tensor) -> int | None:
+    try:
+        return int(t.untyped_storage().data_ptr())
+    except (RuntimeError, NotImplementedError, TypeError):  # sparse, meta, ... tensors
+        return None
+
+
+IN_PLACE_DUNDERS = frozenset(
+    f"__i{op}__"
+    for op in (
+        *("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow"),
+        *("lshift", "rshift", "and", "or", "xor"),
+    )
+) | {"__setitem__"}
+
+
+WRITE_KINDS: dict[Any, int | None] = {}  # torch function → what it writes (_write_kind)
+
+
+class WriteGuard(TorchFunctionMode):
+    """While the model runs: before any in-place torch operation (``x.add_``, ``x += y``,
+    ``x[i] = v``, ``F.relu(x, inplace=True)``, ``out=x``) writes to the storage of a recorded
+    output, copy that output, so its statistics are of the value the module returned."""
+
+    def __init__(self, rec: Recorder) -> None:
+        super().__init__()
+        self.rec = rec
+
+    def __torch_function__(
+        self,
+        func: Any,
+        types: Any,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        if kwargs is None:
+            kwargs = {}
+        try:
+            kind = WRITE_KINDS[func]
+        except KeyError:
+            kind = WRITE_KINDS[func] = _write_kind(func)
+        except TypeError:  # unhashable
+            kind = _write_kind(func)
+        if kind is not None or "out" in kwargs:
+            self._before(kind, args, kwargs)
+        return func(*args, **kwargs)
+
+    def _before(self, kind: int | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        rec = self.rec
+        if not rec.watched:
+            return
+        out = kwargs.get("out")
+        if out is not None:
+            for t in _tensors(out):
+                rec.before_write(t)
+        if kind is None or not args or not isinstance(args[0], torch.Tensor):
+            return
+        if kind < 0 or kwargs.get("inplace") or (kind < len(args) and args[kind] is True):
+            rec.before_write(args[0])
+
+
+def _write_kind(func: Any) -> int | None:
+    """-1: writes its first argument; k ≥ 0: does when its ``inplace`` (position k) is True."""
+    name = getattr(func, "__name__", "")
+    if not isinstance(name, str):
+        return None
+    if name in IN_PLACE_DUNDERS or (name.endswith("_") and not name.endswith("__")):
+        return -1
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params.index("inplace") if "inplace" in params else None
 
 
 def _tensors(obj: Any) -> Iterator[torch.Tensor]:
@@ -182,12 +370,15 @@ def _tensors(obj: Any) -> Iterator[torch.Tensor]:
 
 
 @contextmanager
-def recording(model: nn.Module) -> Iterator[Recorder]:
-    """Hook every module of ``model``; unhook on exit, whatever happens."""
+def recording(
+    model: nn.Module, named: list[tuple[str, nn.Module]] | None = None
+) -> Iterator[Recorder]:
+    """Hook every module of ``model`` (``named``: its ``named_modules()``); unhook on exit,
+    whatever happens."""
     rec = Recorder()
     handles = []
     try:
-        for path, module in model.named_modules():
+        for path, module in model.named_modules() if named is None else named:
             handles.append(module.register_forward_hook(rec.make_hook(path), with_kwargs=True))
         yield rec
     finally:
@@ -198,8 +389,9 @@ def recording(model: nn.Module) -> Iterator[Recorder]:
 @contextmanager
 def buffers_kept(model: nn.Module) -> Iterator[dict[str, torch.Tensor]]:
     """Copies of every buffer for the pass; any original buffer found changed is restored."""
-    saved = {k: b.detach().clone() for k, b in model.named_buffers()}
-    versions = {k: b._version for k, b in model.named_buffers()}
+    named = list(model.named_buffers())
+    saved = {k: b.detach().clone() for k, b in named}
+    versions = {k: b._version for k, b in named}
     try:
         yield {k: b.clone() for k, b in saved.items()}
     finally:
@@ -277,20 +469,26 @@ def trace_modules(
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise BptraceError(f"lr: must be a positive number, got {lr}")
     originals = dict(model.named_parameters())
+    named = list(model.named_modules())
     params = {k: p.detach().clone().requires_grad_(p.requires_grad) for k, p in originals.items()}
     copies = [x.detach().clone() for x in xs]
     for x in copies:
         if x.is_floating_point() or x.is_complex():
             x.requires_grad_(True)
     with buffers_kept(model) as buffers, torch.random.fork_rng(devices=[]), torch.enable_grad():
-        torch.manual_seed(0)
-        with recording(model) as rec:
+        if all(p.device.type == "cpu" for p in params.values()):
+            torch.default_generator.manual_seed(0)  # what torch.manual_seed(0) does for the CPU
+        else:
+            torch.manual_seed(0)
+        with recording(model, named) as rec:
             try:
-                output = torch.func.functional_call(model, {**params, **buffers}, tuple(copies))
+                with WriteGuard(rec):
+                    output = torch.func.functional_call(model, {**params, **buffers}, tuple(copies))
             except BptraceError:
                 raise
             except Exception as exc:
                 raise BptraceError(f"the model's forward pass failed: {_describe(exc)}") from None
+        rec.watched.clear()  # the loss rarely writes in place; finish() reports it if it does
         loss = _loss(loss_fn, output, targets)
         wanted = [x for x in copies if x.requires_grad]
         trainable = [k for k, p in params.items() if p.requires_grad]
@@ -311,7 +509,7 @@ def trace_modules(
                 g = torch.zeros_like(p)  # unused in this pass: its gradient is 0
             updated = None
             if lr is not None:
-                updated = rec.info(p - lr * g if g is not None else p)
+                updated = rec.info(p) if g is None else rec.info_of(p, _step(p, g, lr))
             module, _, _ = k.rpartition(".")
             param_infos.append(
                 ParamInfo(
@@ -323,19 +521,27 @@ def trace_modules(
                     updated,
                 )
             )
-        calls = rec.finish()
-        targets_info = [rec.info(targets)]
+        calls, changed = rec.finish()
+        targets_info = [rec.info(targets.detach().clone())]  # the caller's: it may change
         loss_value = float(loss.detach())
-    nodes = _hierarchy(model, calls)
+    nodes = _hierarchy(named, calls)
     info = ModelInfo(name, type(model).__name__, _name(loss_fn), _dtype(params), lr)
     tr = ModuleTrace(info, in_pairs, targets_info, loss_value, nodes, calls, param_infos)
-    tr.warnings.extend(_warnings(model))
+    tr.warnings.extend(_warnings(model, [m for _, m in named]))
+    tr.warnings.extend(changed)
     return tr
 
 
-def _hierarchy(model: nn.Module, calls: list[ModuleCall]) -> list[ModuleNode]:
+def _step(p: torch.Tensor, g: torch.Tensor, lr: float) -> Callable[[], torch.Tensor]:
+    def updated() -> torch.Tensor:
+        return p - lr * g
+
+    return updated
+
+
+def _hierarchy(named: list[tuple[str, nn.Module]], calls: list[ModuleCall]) -> list[ModuleNode]:
     nodes = {}
-    for path, module in model.named_modules():
+    for path, module in named:
         prefix = f"{path}." if path else ""
         nodes[path] = ModuleNode(
             path,
@@ -350,13 +556,13 @@ def _hierarchy(model: nn.Module, calls: list[ModuleCall]) -> list[ModuleNode]:
     return list(nodes.values())
 
 
-def _warnings(model: nn.Module) -> list[str]:
+def _warnings(model: nn.Module, modules: list[nn.Module]) -> list[str]:
     out = []
     if model.training:
         kinds = sorted(
             {
                 type(m).__name__
-                for m in model.modules()
+                for m in modules
                 if isinstance(m, (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm))
             }
         )
