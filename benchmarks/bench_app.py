@@ -48,7 +48,7 @@ class Timed(BptraceApp):
         self.call_after_refresh(lambda: print("paint", time.time() - T0))
         self.timer = self.set_interval(0.002, self.check)
     def check(self):
-        if self.trace is not None:
+        if self.main.trace is not None:
             self.timer.stop()
             self.call_after_refresh(self.done)
     def done(self):
@@ -95,17 +95,17 @@ async def step_times(spec_path: Path | None, presses: int) -> list[float]:
     app = BptraceApp(spec=spec)
     times: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.trace is None:  # the trace worker starts after the first frame
-            await pilot.pause(0.01)
+        while app.main.trace is None:
+            await pilot.pause(0.01)  # the trace worker starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.pause()
-        start = app.trace.steps.phase_start("backward") or 0
-        app.index = start
+        view = app.main
+        view.index = view.trace.steps.phase_start("backward") or 0
         await pilot.pause()
         for n in range(presses):
             delta = 1 if n % 40 < 20 else -1
             t = time.perf_counter()
-            app.action_step(delta)  # what the key's binding runs; then wait for the repaint
+            view.action_step(delta)  # what the key's binding runs; then wait for the repaint
             await pilot.pause()
             times.append(time.perf_counter() - t)
     return times

@@ -25,8 +25,8 @@ SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
 async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> Path:
     app = BptraceApp(spec=parse_spec_text(CLASSIC_TEXT, "classic"))
     async with app.run_test(size=size) as pilot:
-        while app.trace is None:  # the trace worker starts after the first frame
-            await pilot.pause(0.01)
+        while app.main.trace is None:
+            await pilot.pause(0.01)  # the trace worker starts after the first frame
         await app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press(*keys)

@@ -6,6 +6,7 @@ from textual.pilot import Pilot
 
 from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
 from bptrace.tui.app import BptraceApp
+from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.widgets.info_bar import InfoBar
 from bptrace.tui.widgets.network_tree import NetworkTree
 from bptrace.tui.widgets.step_pane import StepPane
@@ -15,10 +16,18 @@ def classic_app() -> BptraceApp:
     return BptraceApp(spec=parse_spec_text(CLASSIC_TEXT, "classic"))
 
 
+def main(app: BptraceApp) -> TraceScreen:
+    """The app's main screen (below any dialog or lesson screen)."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, TraceScreen)
+    return screen
+
+
 async def ready(pilot: Pilot[None]) -> None:
     """Wait until the trace is on screen (the worker starts after the first frame)."""
     for _ in range(3000):
-        if getattr(pilot.app, "trace", None) is not None:
+        stack = pilot.app.screen_stack
+        if getattr(stack[0], "trace", None) is not None:
             break
         await pilot.pause(0.01)
     await pilot.app.workers.wait_for_complete()

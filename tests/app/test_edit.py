@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from conftest import classic_app, cursor, pane, ready
+from conftest import classic_app, cursor, main, pane, ready
 from textual.widgets import Input, Label
 
 from bptrace.model.fmt import fmt
@@ -45,9 +45,9 @@ async def test_editing_w5_changes_its_gradient_to_torchs() -> None:
         await type_into_modal(app, pilot, "0.9")
         await ready(pilot)
         expected = torch_w5_gradient(0.9)
-        assert app.trace is not None
-        assert abs(float(app.trace["w5"].grad) - expected) <= 1e-12 * abs(expected)  # type: ignore[arg-type]
-        assert app.index == 13, "the current step is kept"
+        assert main(app).trace is not None
+        assert abs(float(main(app).trace["w5"].grad) - expected) <= 1e-12 * abs(expected)  # type: ignore[arg-type]
+        assert main(app).index == 13, "the current step is kept"
         assert f"= {fmt(expected)}" in pane(app)
         assert "0.082167" not in pane(app)
         assert "✓ autograd" in pane(app)
@@ -72,7 +72,7 @@ async def test_invalid_text_is_refused_with_a_message() -> None:
         assert type(app.screen).__name__ == "EditValueScreen", "the modal stays open"
         assert "not a number" in str(app.screen.query_one("#error", Label).content)
         await pilot.press("escape")
-        assert app.trace is not None and app.trace["w5"].value == 0.40
+        assert main(app).trace is not None and main(app).trace["w5"].value == 0.40
 
 
 async def test_a_value_the_spec_refuses_is_refused() -> None:

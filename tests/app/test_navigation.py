@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import classic_app, cursor, header, pane, ready, tree_label
+from conftest import classic_app, cursor, header, main, pane, ready, tree_label
 
 from bptrace.tui.widgets.network_drawing import NetworkDrawing
 from bptrace.tui.widgets.network_tree import NetworkTree
@@ -24,7 +24,7 @@ async def test_next_thirteen_times_reaches_w5_gradient() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await pilot.press(*["right"] * 7, *["n"] * 6)
-        assert app.index == 13
+        assert main(app).index == 13
         assert "backward · step 14 / 43" in header(app)
         assert cursor(app) == "w5"
         text = pane(app)
@@ -33,7 +33,7 @@ async def test_next_thirteen_times_reaches_w5_gradient() -> None:
         assert "= 0.082167" in text
         assert "✓ autograd 0.08216704056423077 agrees" in text
         await pilot.press("left", "p")
-        assert app.index == 11 and cursor(app) == "l3"
+        assert main(app).index == 11 and cursor(app) == "l3"
 
 
 async def test_home_end_and_phase_keys() -> None:
@@ -43,15 +43,15 @@ async def test_home_end_and_phase_keys() -> None:
         await pilot.press("end")
         assert "update · step 43 / 43" in header(app) and cursor(app) == "b4"
         await pilot.press("home")
-        assert app.index == 0
+        assert main(app).index == 0
         await pilot.press("b")
         assert "backward · step 10 / 43" in header(app) and cursor(app) == "o1"
         await pilot.press("u")
         assert "update · step 32 / 43" in header(app) and cursor(app) == "w1"
         await pilot.press("f")
-        assert app.index == 0
+        assert main(app).index == 0
         await pilot.press("p")  # stays at the first step
-        assert app.index == 0
+        assert main(app).index == 0
 
 
 async def test_update_of_w1() -> None:
@@ -78,7 +78,7 @@ async def test_choosing_h1_in_the_tree_shows_its_two_paths() -> None:
         while cursor(app) != "h1":
             await pilot.press("up")
         await pilot.pause()
-        assert app.index == 19, "choosing h1 in the backward phase jumps to its gradient step"
+        assert main(app).index == 19, "choosing h1 in the backward phase jumps to its gradient step"
         text = pane(app)
         assert "∂loss/∂h1 = ∂loss/∂l3 · ∂l3/∂h1 + ∂loss/∂l4 · ∂l4/∂h1" in text
         assert "= 0.138499 × 0.40 + (−0.0380982) × 0.50" in text

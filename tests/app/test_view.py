@@ -64,7 +64,7 @@ from bptrace.tui.widgets.step_pane import StepPane
 assert "torch" not in sys.modules, "importing the app imported torch"
 
 class FirstFrameOnly(BptraceApp):
-    def retrace(self, spec):  # the worker would import torch: keep it from starting
+    def load(self, source):  # the worker would import torch: keep it from starting
         pass
 
 async def main():

@@ -1,7 +1,7 @@
 """The step keys, for widgets whose own bindings would take them (scrolling panes, the tree).
 
 A focused Tree or scroll pane binds ←/→/Home/End to horizontal scrolling; these bindings hand
-the keys to the app's step actions instead (hidden from the Footer, which shows the app's).
+the keys to the screen's step actions instead (hidden from the Footer, which shows the screen's).
 Horizontal scrolling stays on shift+←/→.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 from textual.binding import Binding, BindingType
 
 STEP_KEYS: list[BindingType] = [
-    Binding("right", "app.step(1)", "Next", show=False),
-    Binding("left", "app.step(-1)", "Prev", show=False),
-    Binding("home", "app.go(0)", "First", show=False),
-    Binding("end", "app.go(-1)", "Last", show=False),
+    Binding("right", "screen.step(1)", "Next", show=False),
+    Binding("left", "screen.step(-1)", "Prev", show=False),
+    Binding("home", "screen.go(0)", "First", show=False),
+    Binding("end", "screen.go(-1)", "Last", show=False),
     Binding("shift+right", "scroll_right", "Scroll right", show=False),
     Binding("shift+left", "scroll_left", "Scroll left", show=False),
 ]

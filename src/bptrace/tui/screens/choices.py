@@ -1,0 +1,76 @@
+"""A modal to change the hidden activation, the output activation and the loss.
+
+Three radio sets (Tab moves between them, arrows and Enter pick); the pairing warnings of the
+current choice show live; Apply returns the :class:`~bptrace.model.choices.Choices`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, RadioButton, RadioSet
+
+from bptrace.model.choices import HIDDEN, Choices
+from bptrace.model.network import ACTIVATIONS, LOSSES
+
+GROUPS = (
+    ("hidden", "hidden layers", HIDDEN),
+    ("output", "output layer", ACTIVATIONS),
+    ("loss", "loss", LOSSES),
+)
+
+
+class ChoicesScreen(ModalScreen[Choices | None]):
+    """Pick activations and loss; returns the choices, or None on Escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: Choices) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(
+                "Change the network, then Apply (Tab moves, arrows + Enter pick, Esc cancels)"
+            )
+            with Horizontal(id="choice-sets"):
+                for key, title, options in GROUPS:
+                    with Vertical(classes="choice-group"):
+                        yield Label(title, classes="choice-title")
+                        with RadioSet(id=f"choice-{key}"):
+                            for option in options:
+                                yield RadioButton(
+                                    option, value=option == getattr(self.current, key)
+                                )
+            yield Label("", id="choice-warnings")
+            yield Button("Apply and retrace", id="apply", variant="primary")
+
+    def on_mount(self) -> None:
+        self.show_warnings()
+
+    def chosen(self) -> Choices:
+        picked = {}
+        for key, _, options in GROUPS:
+            button = self.query_one(f"#choice-{key}", RadioSet).pressed_button
+            picked[key] = str(button.label) if button is not None else getattr(self.current, key)
+            assert picked[key] in options
+        return Choices(**picked)
+
+    @on(RadioSet.Changed)
+    def show_warnings(self) -> None:
+        warnings = self.chosen().warnings()
+        text = "\n".join(f"⚠ {w}" for w in warnings) if warnings else "✓ these choices pair well"
+        self.query_one("#choice-warnings", Label).update(text)
+
+    @on(Button.Pressed, "#apply")
+    def apply(self) -> None:
+        self.dismiss(self.chosen())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

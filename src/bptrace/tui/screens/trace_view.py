@@ -1,0 +1,218 @@
+"""The main view of an MLP trace: the network as a tree, the step pane and the drawing.
+
+The screen steps forward and backward through ``trace.steps`` and keeps the three views on
+the same step. Editing a number or changing activations/loss produces a new Spec, which the
+screen hands to the app (:class:`TraceScreen.RetraceRequested`) to trace in a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from bptrace.model.choices import Choices, with_choices
+from bptrace.model.edit import edit_spec, editable
+from bptrace.model.errors import BptraceError
+from bptrace.model.fmt import fmt_value
+from bptrace.model.spec import Spec
+from bptrace.tui.screens.choices import ChoicesScreen
+from bptrace.tui.screens.edit_value import EditValueScreen
+from bptrace.tui.screens.export_path import ExportPathScreen
+from bptrace.tui.widgets.info_bar import InfoBar
+from bptrace.tui.widgets.network_drawing import NetworkDrawing
+from bptrace.tui.widgets.network_tree import NetworkTree
+from bptrace.tui.widgets.step_pane import StepPane
+
+if TYPE_CHECKING:
+    from bptrace.model.trace import Trace
+
+
+class TraceScreen(Screen[None]):
+    """Step through one MLP trace; edit a value or the activations/loss and retrace."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right,n", "step(1)", "Next", tooltip="next step", key_display="→", id="next"),
+        Binding("left,p", "step(-1)", "Prev", tooltip="previous step", key_display="←", id="prev"),
+        Binding("home", "go(0)", "First", show=False, tooltip="first step", id="first"),
+        Binding("end", "go(-1)", "Last", show=False, tooltip="last step", id="last"),
+        Binding("f", "phase('forward')", "Fwd", tooltip="first forward step", id="forward"),
+        Binding("b", "phase('backward')", "Bwd", tooltip="first backward step", id="backward"),
+        Binding("u", "phase('update')", "Upd", tooltip="first update step", id="update"),
+        Binding("e", "edit", "Edit", tooltip="edit the selected value (also Enter in the tree)"),
+        Binding("c", "choices", "Choose", tooltip="change activations and loss, then retrace"),
+        Binding("x", "export", "Export", tooltip="export the trace as JSON", id="export"),
+    ]
+    trace: var[Trace | None] = var(None, always_update=True)
+    """The trace on screen; None while it is being made."""
+    index: var[int] = var(0)
+    """The current step."""
+
+    @dataclass
+    class RetraceRequested(Message):
+        """Trace ``spec`` (an edited version of the one on screen) and show it here."""
+
+        spec: Spec
+        why: str
+
+    def __init__(self, title: str, spec: Spec | None = None, read_only: str | None = None):
+        super().__init__()
+        self.source_title, self.spec, self.read_only = title, spec, read_only
+
+    def compose(self) -> ComposeResult:
+        yield InfoBar(self.source_title, id="info")
+        with Horizontal(id="main"):
+            yield NetworkTree(id="tree")
+            with Vertical(id="right"):
+                yield StepPane(id="step")
+                yield NetworkDrawing(id="drawing")
+        yield Footer(compact=True)
+
+    def show_loading(self, text: str) -> None:
+        self.query_one(StepPane).show_message(text)
+
+    def reset(self, title: str, spec: Spec | None, read_only: str | None) -> None:
+        """Wait for another trace (a new source): say it is loading."""
+        self.source_title, self.spec, self.read_only = title, spec, read_only
+        self.set_reactive(TraceScreen.index, 0)
+        self.query_one(InfoBar).title = title
+        self.query_one(InfoBar).show_message("loading…")
+        self.show_loading("loading… (importing torch and tracing the network)")
+
+    def watch_trace(self, tr: Trace | None) -> None:
+        if tr is None:
+            return
+        index = max(0, min(self.index, len(tr.steps) - 1))
+        self.query_one(NetworkTree).load(tr, index)
+        self.set_reactive(TraceScreen.index, index)  # no watcher: shown just below
+        self.show()
+
+    def watch_index(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        """Bring every view to the current step."""
+        tr, tree = self.trace, self.query_one(NetworkTree)
+        if tr is None or tree.trace is not tr:  # not loaded into the tree yet
+            return
+        step = tr.steps[self.index]
+        self.query_one(InfoBar).show_step(tr, step, "read-only" if self.read_only else "")
+        tree.show_step(self.index, step.node)
+        self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)
+        self.query_one(NetworkDrawing).show_step(tr, step, tree.reveals)
+
+    # -- moving -----------------------------------------------------------------------------
+    def action_step(self, delta: int) -> None:
+        if self.trace is not None:
+            self.index = max(0, min(self.index + delta, len(self.trace.steps) - 1))
+
+    def action_go(self, where: int) -> None:
+        if self.trace is not None:
+            self.index = where % len(self.trace.steps)
+
+    def action_phase(self, phase: str) -> None:
+        start = None if self.trace is None else self.trace.steps.phase_start(phase)
+        if start is None:
+            self.notify(f"this trace has no {phase} phase", severity="warning")
+        else:
+            self.index = start
+
+    @on(NetworkTree.NodeChosen)
+    def jump_to(self, event: NetworkTree.NodeChosen) -> None:
+        tr = self.trace
+        if tr is None or event.name not in tr or tr.steps[self.index].node == event.name:
+            return
+        steps, phase = tr.steps, tr.steps[self.index].phase
+        found = [steps.index_of(event.name, p) for p in (phase, "backward", None)]
+        self.index = next((i for i in found if i is not None), self.index)
+
+    # -- changing the network ---------------------------------------------------------------
+    def editable_now(self) -> tuple[Trace, Spec] | None:
+        """The trace and spec to edit, or None after saying why editing is not possible."""
+        if self.read_only:
+            self.notify(self.read_only, title="read-only", severity="warning")
+        elif self.trace is None or self.spec is None:
+            self.notify("the trace is still loading", severity="warning")
+        else:
+            return self.trace, self.spec
+        return None
+
+    @on(NetworkTree.EditRequested)
+    def edit_requested(self, event: NetworkTree.EditRequested) -> None:
+        self.edit(event.name)
+
+    def action_edit(self) -> None:
+        self.edit(self.query_one(NetworkTree).current_name())
+
+    def edit(self, name: str | None) -> None:
+        ready = self.editable_now()
+        if ready is None:
+            return
+        tr, spec = ready
+        if name is None or not editable(tr, name):
+            self.notify(
+                f"{name or 'this'} is not editable: choose an input, target, weight, bias or lr in the tree",
+                severity="warning",
+            )
+            return
+        now = fmt_value(tr.network.lr or 0.0) if name == "lr" else fmt_value(tr[name].value)
+
+        def retrace_with(value: float | None) -> None:
+            if value is not None:
+                self.post_message(
+                    self.RetraceRequested(edit_spec(spec, tr, name, value), f"{name} = {value:g}")
+                )
+
+        def check(value: float) -> None:
+            edit_spec(spec, tr, name, value)  # raises BptraceError with the reason
+
+        self.app.push_screen(EditValueScreen(name, now, check), retrace_with)
+
+    def action_choices(self) -> None:
+        ready = self.editable_now()
+        if ready is None:
+            return
+        tr, spec = ready
+
+        def retrace_with(choices: Choices | None) -> None:
+            if choices is not None:
+                try:
+                    new = with_choices(spec, tr, choices)
+                except BptraceError as exc:
+                    self.notify(str(exc), title="cannot use these choices", severity="error")
+                else:
+                    self.post_message(
+                        self.RetraceRequested(
+                            new, f"{choices.hidden} / {choices.output} / {choices.loss}"
+                        )
+                    )
+
+        self.app.push_screen(ChoicesScreen(Choices.of(spec)), retrace_with)
+
+    def action_export(self) -> None:
+        tr = self.trace
+        if tr is None:
+            self.notify("the trace is still loading", severity="warning")
+            return
+
+        def write(path: Path | None) -> None:
+            from bptrace.model.jsonio import dumps, write_atomic
+
+            if path is not None:
+                try:
+                    write_atomic(path, dumps(tr))
+                except (BptraceError, OSError) as exc:
+                    self.notify(str(exc), title="export failed", severity="error")
+                else:
+                    self.notify(f"wrote {path}", title="exported")
+
+        self.app.push_screen(ExportPathScreen("bptrace-trace.json"), write)

@@ -1,0 +1,54 @@
+"""Where the app's trace comes from, and the one call that asks the tracer for it.
+
+No textual here, and torch only inside :meth:`Source.load` (the app calls it in a thread
+worker, after the first frame): a spec file, a built-in example, or a trace already made
+(``bptrace view``, ``--model``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bptrace.model.spec import CLASSIC_TEXT, Spec, parse_spec_text
+
+if TYPE_CHECKING:
+    from bptrace.model.modules import ModuleTrace
+    from bptrace.model.trace import Trace
+
+    AnyTrace = Trace | ModuleTrace
+
+
+@dataclass(frozen=True)
+class Source:
+    """One of: ``spec`` (editable), ``example`` (a torch module), or a ready ``trace``."""
+
+    title: str
+    spec: Spec | None = None
+    example: str | None = None
+    trace: AnyTrace | None = None
+    read_only: str | None = None  # why editing is off, when it is
+
+    @classmethod
+    def classic(cls) -> Source:
+        return cls("classic 2-2-2", spec=parse_spec_text(CLASSIC_TEXT, "classic"))
+
+    @classmethod
+    def of_example(cls, name: str) -> Source:
+        if name == "classic":
+            return cls.classic()
+        why = f"the example {name} is a torch module, not a spec: editing needs a spec (try `bptrace` or `bptrace --spec FILE`)"
+        return cls(f"example {name}", example=name, read_only=why)
+
+    def load(self) -> AnyTrace:
+        """The trace (made with torch unless it is ready). Call it in a worker thread."""
+        if self.trace is not None:
+            return self.trace
+        if self.spec is not None:
+            from bptrace.tracer.api import trace_spec
+
+            return trace_spec(self.spec)
+        from bptrace.tracer.api import trace_example_any
+
+        assert self.example is not None
+        return trace_example_any(self.example)
