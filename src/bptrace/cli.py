@@ -193,7 +193,7 @@ def cmd_view(args: argparse.Namespace) -> int:
     from bptrace.model.jsonio import load_trace
 
     tr = load_trace(args.file)
-    return run_app(trace=tr, title=args.file)
+    return run_app(trace=tr, title=f"view {args.file}")
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -204,7 +204,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         return 0
     _check_model_options(args)
     if args.model:  # load and trace before the screen opens: a bad model is one line here
-        return run_app(trace=load_trace_for(args), title=args.model)
+        why = f"{args.model} is your own Python code: change it there and run bptrace again"
+        return run_app(trace=load_trace_for(args), title=args.model, read_only=why)
     if args.example:
         from bptrace.model.catalog import EXAMPLES
 

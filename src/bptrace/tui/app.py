@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec, read_spec
+from bptrace.tui.keys import TREE_KEYS, key_rows, palette_commands
 from bptrace.tui.screens.examples import ExamplesScreen
 from bptrace.tui.screens.help import HelpScreen
 from bptrace.tui.screens.trace_view import TraceScreen
@@ -29,11 +30,6 @@ if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
 READ_ONLY = "editing is disabled in `bptrace view`: a JSON file holds numbers, not a model to retrace (open a spec with `bptrace --spec FILE` to edit)"
-TREE_KEYS = [
-    ("↑ / ↓", "move in the tree (jumps to the step that computes the node)"),
-    ("space", "open / close a group in the tree"),
-    ("tab", "move focus between panes"),
-]
 LESSONS = {
     "activations": "ActivationsScreen",
     "losses": "LossesScreen",
@@ -84,10 +80,11 @@ class BptraceApp(App[None]):
         trace: Any = None,
         title: str = "",
         example: str | None = None,
+        read_only: str = READ_ONLY,
     ):
         super().__init__()
         if trace is not None:
-            self.source = Source(title or "view", trace=trace, read_only=READ_ONLY)
+            self.source = Source(title or "view", trace=trace, read_only=read_only)
         elif example is not None:
             self.source = Source.of_example(example)
         else:
@@ -120,7 +117,9 @@ class BptraceApp(App[None]):
         if source.trace is not None:
             self.call_after_refresh(self.post_message, self.TraceReady(source.trace, None))
         else:
-            self.call_after_refresh(self.main.show_loading, "loading… (importing torch and tracing)")
+            self.call_after_refresh(
+                self.main.show_loading, "loading… (importing torch and tracing)"
+            )
             self.call_after_refresh(self.load, source)
 
     @work(thread=True, exclusive=True, group="trace")
@@ -189,23 +188,11 @@ class BptraceApp(App[None]):
 
     def action_help(self) -> None:
         bindings = [*self.screen_stack[-1].BINDINGS, *self.BINDINGS]
-        keys = [
-            (b.key.replace("question_mark", "?").replace(",", " / "), b.tooltip or b.description)
-            for b in bindings
-            if isinstance(b, Binding)
-        ]
-        self.push_screen(HelpScreen(keys + TREE_KEYS))
+        self.push_screen(HelpScreen(key_rows(bindings) + TREE_KEYS))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for b in [*screen.BINDINGS, *self.BINDINGS]:
-            if isinstance(b, Binding) and b.action != "quit":
-                target = screen if b in screen.BINDINGS else self
-                yield SystemCommand(
-                    b.tooltip or b.description,
-                    f"key: {b.key}",
-                    lambda a=b.action, t=target: t.run_action(a),
-                )
+        yield from palette_commands(self, screen)
 
 
 def run(
@@ -213,8 +200,10 @@ def run(
     trace: Any = None,
     title: str | None = None,
     example: str | None = None,
+    read_only: str = READ_ONLY,
 ) -> int:
-    """Open the app on a spec file (or the classic network), an example, or a loaded trace."""
+    """Open the app on a spec file (or the classic network), an example, or a ready trace."""
     spec = read_spec(spec_path) if spec_path else None
-    BptraceApp(spec=spec, trace=trace, title=title or spec_path or "", example=example).run()
+    title = title or spec_path or ""
+    BptraceApp(spec=spec, trace=trace, title=title, example=example, read_only=read_only).run()
     return 0
