@@ -20,12 +20,9 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from bptrace.model.choices import Choices, with_choices
-from bptrace.model.edit import edit_spec, editable
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 from bptrace.model.spec import Spec
-from bptrace.tui.screens.choices import ChoicesScreen
 from bptrace.tui.screens.edit_value import EditValueScreen
 from bptrace.tui.screens.export_path import ExportPathScreen
 from bptrace.tui.widgets.info_bar import InfoBar
@@ -33,7 +30,8 @@ from bptrace.tui.widgets.network_drawing import NetworkDrawing
 from bptrace.tui.widgets.network_tree import NetworkTree
 from bptrace.tui.widgets.step_pane import StepPane
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # these pull in numpy: imported when first needed, not for the first frame
+    from bptrace.model.choices import Choices
     from bptrace.model.trace import Trace
 
 
@@ -154,6 +152,8 @@ class TraceScreen(Screen[None]):
         self.edit(self.query_one(NetworkTree).current_name())
 
     def edit(self, name: str | None) -> None:
+        from bptrace.model.edit import edit_spec, editable
+
         ready = self.editable_now()
         if ready is None:
             return
@@ -178,6 +178,9 @@ class TraceScreen(Screen[None]):
         self.app.push_screen(EditValueScreen(name, now, check), retrace_with)
 
     def action_choices(self) -> None:
+        from bptrace.model.choices import Choices, with_choices
+        from bptrace.tui.screens.choices import ChoicesScreen
+
         ready = self.editable_now()
         if ready is None:
             return

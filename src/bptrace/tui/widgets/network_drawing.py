@@ -8,10 +8,10 @@ right; once backward has reached an edge its gradient appears as ``◀─∂ …
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -58,12 +58,17 @@ def highlights(tr: Trace, step: Step) -> tuple[set[str], set[str]]:
     return {step.node}, set()
 
 
+@cache
+def _flat_console() -> Console:
+    """One wide off-screen console, made once (making a Console costs milliseconds)."""
+    return Console(width=10_000, color_system="truecolor", legacy_windows=False)
+
+
 def flatten(renderable: RenderableType) -> Text:
     """Lay ``renderable`` out at its natural width into one Text, so no pane squeezes it."""
-    console = Console(width=10_000, color_system="truecolor", legacy_windows=False)
-    width = Measurement.get(console, console.options, renderable).maximum
+    console = _flat_console()  # wide enough that a table keeps its natural width
     out = Text(no_wrap=True, overflow="ignore")
-    for line in console.render_lines(renderable, console.options.update(width=width), pad=False):
+    for line in console.render_lines(renderable, console.options, pad=False):
         for segment in line:
             out.append(segment.text, segment.style)
         out.append("\n")
