@@ -191,3 +191,16 @@ def trace_spec(spec: Spec, epochs: int = 0, progress: Progress | None = None) ->
 
 
 __all__ += ["Example"]
+
+
+def trace_modules_of(spec: Spec | None = None, example_name: str | None = None) -> ModuleTrace:
+    """The per-module view (shapes, statistics, gradient health) of a spec's or an example's
+    network, even when it is an MLP: what the app shows on its module screen."""
+    if example_name is not None:
+        (model, inputs, targets, loss_fn), lr = example(example_name)
+        name = example_name
+    else:
+        assert spec is not None
+        model, inputs, targets, loss_fn = build(spec)
+        lr, name = spec.lr, spec.name
+    return trace_modules(model, inputs, targets, loss_fn, lr, name)

@@ -58,6 +58,12 @@ class BptraceApp(App[None]):
             tooltip="the chain rule on the seed's tiny grad_fn graph",
         ),
         Binding("o", "examples", "Examples", tooltip="open a built-in example"),
+        Binding(
+            "m",
+            "modules",
+            "Modules",
+            tooltip="per-module view: shapes, statistics, gradient health",
+        ),
         Binding("ctrl+s", "save_svg", "SVG", tooltip="save an SVG screenshot", show=False),
         Binding("question_mark", "help", "Help", tooltip="every key", id="help"),
         Binding("q", "quit", "Quit", tooltip="quit", id="quit"),
@@ -130,6 +136,25 @@ class BptraceApp(App[None]):
         except BptraceError as exc:
             self.post_message(self.TraceFailed(str(exc)))
 
+    @work(thread=True, exclusive=True, group="modules")
+    def load_modules(self, source: Source) -> None:
+        """Trace ``source`` per module (torch, in a thread) and open the module screen."""
+        try:
+            tr = source.load_modules()
+        except BptraceError as exc:
+            self.post_message(self.TraceFailed(str(exc)))
+        else:
+            self.call_from_thread(self.show_modules, tr, back=True)
+
+    def show_modules(self, tr: Any, back: bool) -> None:
+        from bptrace.tui.screens.modules import ModuleTraceScreen
+
+        self.push_screen(ModuleTraceScreen(tr, self.source.title, back=back))
+
+    def action_modules(self) -> None:
+        self.notify("tracing per module…")
+        self.load_modules(self.source)
+
     @on(TraceScreen.RetraceRequested)
     def retrace(self, event: TraceScreen.RetraceRequested) -> None:
         self.notify(f"retracing with {event.why}…")
@@ -140,14 +165,16 @@ class BptraceApp(App[None]):
         from bptrace.model.trace import Trace
 
         if not isinstance(message.trace, Trace):
-            from bptrace.tui.screens.modules import (  # type: ignore[import-not-found,unused-ignore]
-                ModuleTraceScreen,
-            )
+            self.show_modules(message.trace, back=False)
+            return
+        self.main.spec = message.spec or self.main.spec
+        self.main.trace = message.trace
+        from bptrace.model.health import check
 
-            self.push_screen(ModuleTraceScreen(message.trace, self.source.title))
-        else:
-            self.main.spec = message.spec or self.main.spec
-            self.main.trace = message.trace
+        flags = check(message.trace)
+        if flags:
+            lines = "\n".join(f.line() for f in flags[:4]) + ("\n…" if len(flags) > 4 else "")
+            self.notify(f"{lines}\npress m for the module view", title="gradient health", timeout=8)
 
     @on(TraceFailed)
     def trace_failed(self, message: TraceFailed) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bptrace.model.errors import BptraceError
 from bptrace.model.spec import CLASSIC_TEXT, Spec, parse_spec_text
 
 if TYPE_CHECKING:
@@ -52,3 +53,14 @@ class Source:
 
         assert self.example is not None
         return trace_example_any(self.example)
+
+    def load_modules(self) -> ModuleTrace:
+        """The per-module view of the same network (torch; call it in a worker)."""
+        if self.spec is None and self.example is None:
+            raise BptraceError(
+                "the module view needs the model itself; this trace is numbers only "
+                "(open the spec or example it came from)"
+            )
+        from bptrace.tracer.api import trace_modules_of
+
+        return trace_modules_of(self.spec, self.example)

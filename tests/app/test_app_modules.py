@@ -1,0 +1,49 @@
+"""The app on models that are not plain MLPs, and the module view of an MLP (issue 5)."""
+
+from __future__ import annotations
+
+from conftest import main, ready
+from textual.pilot import Pilot
+
+from bptrace.tui.app import BptraceApp
+
+
+async def until_screen(pilot: Pilot[None], name: str) -> None:
+    for _ in range(1500):
+        if type(pilot.app.screen).__name__ == name:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+    assert type(pilot.app.screen).__name__ == name
+
+
+async def test_a_cnn_example_opens_the_module_view() -> None:
+    app = BptraceApp(example="small-cnn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_screen(pilot, "ModuleTraceScreen")
+        assert app.screen.trace.model.name == "small-cnn"  # type: ignore[attr-defined]
+
+
+async def test_deep_sigmoid_warns_and_m_opens_its_module_view() -> None:
+    app = BptraceApp(example="deep-sigmoid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert main(app).trace is not None
+        assert any("vanishing" in str(n.message) for n in app._notifications)
+        await pilot.press("m")
+        await until_screen(pilot, "ModuleTraceScreen")
+        await pilot.press("escape")
+        assert app.screen is main(app)
+
+
+async def test_the_module_view_of_a_json_trace_is_refused_clearly() -> None:
+    from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
+    from bptrace.tracer.api import trace_spec
+
+    app = BptraceApp(trace=trace_spec(parse_spec_text(CLASSIC_TEXT, "classic")), title="view x")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("m")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("needs the model itself" in str(n.message) for n in app._notifications)
