@@ -1,45 +1,67 @@
-"""Regenerate screenshots/*.svg by driving the app with ``run_test`` (``make screenshots``).
+"""Regenerate screenshots/*.svg by driving the real app with ``run_test`` (``make screenshots``).
 
-Each picture is taken at a fixed size once the trace worker has finished, so the files only
-change when the app's look does.
+Each picture is taken at a fixed size once the app has settled (trace workers finished), so
+the files only change when the app's look does.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
+from textual.pilot import Pilot
+
 from bptrace.tui.app import BptraceApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
+WIDE, TALL = (120, 34), (200, 50)
 
-SHOTS: list[tuple[str, tuple[int, int], list[str]]] = [
-    ("forward-step", (120, 34), ["n"] * 4),  # l3 = w5·h1 + w6·h2 + b3
-    ("backward-chain", (120, 34), ["n"] * 13),  # ∂loss/∂w5, the chain of three factors
-    ("drawing", (200, 50), ["n"] * 19),  # ∂loss/∂h1 flowing back along w5 and w7
-    ("help", (100, 30), ["question_mark"]),
+# name, size, app arguments, keys to press, the screen that must be on top at the end
+SHOTS: list[tuple[str, tuple[int, int], dict[str, Any], list[str], str]] = [
+    ("forward-step", WIDE, {}, ["n"] * 4, "TraceScreen"),  # l3 = w5·h1 + w6·h2 + b3
+    ("backward-chain", WIDE, {}, ["n"] * 13, "TraceScreen"),  # ∂loss/∂w5, three factors
+    ("drawing", TALL, {}, ["n"] * 19, "TraceScreen"),  # ∂loss/∂h1 flowing back along w5, w7
+    ("update", WIDE, {}, ["u"], "TraceScreen"),  # w1 ← w1 − lr·∂loss/∂w1
+    ("help", (100, 30), {}, ["question_mark"], "HelpScreen"),
+    ("choices", WIDE, {}, ["c"], "ChoicesScreen"),
+    ("activations", WIDE, {}, ["a"], "ActivationsScreen"),
+    ("softmax", WIDE, {}, ["a", "down", "down", "down", "down"], "ActivationsScreen"),
+    ("losses", WIDE, {}, ["l"], "LossesScreen"),
+    ("training", WIDE, {}, ["t", "r"], "TrainingScreen"),
+    ("chain-graph", WIDE, {}, ["g", "right", "right", "right"], "ChainGraphScreen"),
+    ("modules", WIDE, {"example": "deep-sigmoid"}, ["m"], "ModuleTraceScreen"),
+    ("cnn", WIDE, {"example": "small-cnn"}, ["b"], "ModuleTraceScreen"),
 ]
 
 
-async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> Path:
-    app = BptraceApp(spec=parse_spec_text(CLASSIC_TEXT, "classic"))
+async def settle(pilot: Pilot[None]) -> None:
+    for _ in range(5):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+
+
+async def shoot(name: str, size: tuple[int, int], kwargs: dict[str, Any], keys: list[str], top: str) -> Path:
+    app = BptraceApp(**kwargs)
     async with app.run_test(size=size) as pilot:
-        while app.main.trace is None:
-            await pilot.pause(0.01)  # the trace worker starts after the first frame
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press(*keys)
-        await pilot.pause()
-        await pilot.pause()
-        path = app.save_screenshot(f"{name}.svg", str(OUT))
-    return Path(path)
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        for _ in range(500):  # module views and training finish in workers
+            if type(app.screen).__name__ == top:
+                break
+            await pilot.pause(0.02)
+        await settle(pilot)
+        if type(app.screen).__name__ != top:
+            raise SystemExit(f"{name}: expected {top} on top, got {type(app.screen).__name__}")
+        return Path(app.save_screenshot(f"{name}.svg", str(OUT)))
 
 
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
-    for name, size, keys in SHOTS:
-        print(await shoot(name, size, keys))
+    for shot in SHOTS:
+        print(await shoot(*shot))
 
 
 if __name__ == "__main__":

@@ -183,6 +183,15 @@ class BptraceApp(App[None]):
             self.main.show_loading(f"✗ {message.error}")
 
     # -- app-wide actions --------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lessons, examples and the module view open from the main views only."""
+        top = type(self.screen).__name__
+        if action == "modules":
+            return top == "TraceScreen"
+        if action in ("lesson", "training", "examples"):
+            return top in ("TraceScreen", "ModuleTraceScreen")
+        return True
+
     def action_lesson(self, name: str) -> None:
         import importlib
 
