@@ -179,6 +179,14 @@ class Recorder(TorchFunctionMode):
         return hook
 
 
+def _plain_sequential(model: nn.Module) -> bool:
+    """An ``nn.Sequential`` (of such) of leaf modules: its forward only calls its children, so
+    every activation is a module call the hooks see, and no TorchFunctionMode is needed."""
+    if type(model) is not nn.Sequential:
+        return next(model.children(), None) is None
+    return all(_plain_sequential(child) for child in model.children())
+
+
 @contextmanager
 def recording(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> Iterator[Recorder]:
     """Hook every leaf module of ``model`` (``modules`` is its ``named_modules()``) and
@@ -192,8 +200,11 @@ def recording(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> Iterato
                 handles.append(
                     module.register_forward_hook(rec.make_hook(where or type(module).__name__))
                 )
-        with rec:
+        if _plain_sequential(model):  # nothing but modules runs: no function calls to catch
             yield rec
+        else:
+            with rec:
+                yield rec
     finally:
         for handle in handles:
             handle.remove()
