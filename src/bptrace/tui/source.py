@@ -52,7 +52,7 @@ class Source:
         from bptrace.tracer.api import trace_example_any
 
         assert self.example is not None
-        return trace_example_any(self.example)
+        return _settled(trace_example_any(self.example))
 
     def load_modules(self) -> ModuleTrace:
         """The per-module view of the same network (torch; call it in a worker)."""
@@ -63,4 +63,14 @@ class Source:
             )
         from bptrace.tracer.api import trace_modules_of
 
-        return trace_modules_of(self.spec, self.example)
+        tr = trace_modules_of(self.spec, self.example)
+        tr.settle()  # the statistics now, in the worker, not on the app's first paint
+        return tr
+
+
+def _settled(tr: AnyTrace) -> AnyTrace:
+    """Compute a module trace's statistics now, in the worker, not on the app's first paint."""
+    settle = getattr(tr, "settle", None)
+    if settle is not None:
+        settle()
+    return tr
