@@ -17,7 +17,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from bptrace.tui.module_items import MARK_STYLES
-from bptrace.tui.module_keys import SCREEN_STEP_KEYS
+from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 if TYPE_CHECKING:
     from bptrace.model.health import Flag
@@ -40,7 +40,7 @@ def short(flag: Flag) -> str:
 class HealthPane(OptionList):
     """The list of health flags; ``lines`` holds them as plain text."""
 
-    BINDINGS: ClassVar[list[BindingType]] = SCREEN_STEP_KEYS
+    BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
 
     @dataclass
     class FlagChosen(Message):

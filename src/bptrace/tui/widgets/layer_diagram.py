@@ -18,7 +18,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from bptrace.tui.module_items import MARK_STYLES, PHASE_MARK, Index, Item, marks_of, num, shape_text
-from bptrace.tui.module_keys import SCREEN_STEP_KEYS
+from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 if TYPE_CHECKING:
     from bptrace.model.modules import ModuleCall, ModuleStep
@@ -59,7 +59,7 @@ def leaf_calls(index: Index) -> list[ModuleCall]:
 class LayerDiagram(ScrollableContainer):
     """The vertical diagram; ``lines`` holds it as plain text, one string per line."""
 
-    BINDINGS: ClassVar[list[BindingType]] = SCREEN_STEP_KEYS
+    BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -25,7 +25,7 @@ from bptrace.tui.module_items import (
     num,
     shape_text,
 )
-from bptrace.tui.module_keys import SCREEN_STEP_KEYS
+from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 if TYPE_CHECKING:
     from bptrace.model.modules import ModuleCall, ModuleStep, ParamInfo, Stats, TensorInfo
@@ -70,7 +70,7 @@ def _stats(t: TensorInfo | None) -> Stats | None:
 class ModuleDetail(VerticalScroll):
     """A scrolling pane describing one node of the module tree."""
 
-    BINDINGS: ClassVar[list[BindingType]] = SCREEN_STEP_KEYS
+    BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -30,7 +30,8 @@ from bptrace.tui.module_items import (
     num,
     shape_text,
 )
-from bptrace.tui.module_keys import SCREEN_STEP_KEYS
+from bptrace.tui.widgets.step_keys import STEP_KEYS
+from bptrace.tui.widgets.tree_cursor import move_quietly
 
 if TYPE_CHECKING:
     from bptrace.model.modules import ModuleCall, ModuleNode
@@ -44,7 +45,7 @@ class ModuleTree(Tree[Item]):
     DEFAULT_CSS = """
     ModuleTree { scrollbar-size-horizontal: 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = SCREEN_STEP_KEYS
+    BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
 
     @dataclass
     class NodeChosen(Message):
@@ -134,19 +135,8 @@ class ModuleTree(Tree[Item]):
     def select(self, item: Item) -> None:
         """Move the cursor to ``item`` (opening its groups) without telling the screen."""
         target = self._by_item.get(item)
-        if target is None or self.cursor_node is target:
-            return
-        parent = target.parent
-        while parent is not None:
-            if not parent.is_expanded:
-                parent.expand()
-            parent = parent.parent
-        self._tree_lines  # noqa: B018 - lays the lines out again, so target._line is current
-        if target._line < 0 or target._line == self.cursor_line:
-            return
-        self._pending.append(item)
-        self.move_cursor(target, animate=False)
-        self.call_after_refresh(self.scroll_to_node, target, animate=False)
+        if target is not None and move_quietly(self, target):
+            self._pending.append(item)  # the highlight event it posts is ours, not the user's
 
     def current(self) -> Item | None:
         """The item under the cursor."""

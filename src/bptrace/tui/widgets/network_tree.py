@@ -17,6 +17,7 @@ from textual.widgets.tree import TreeNode
 
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
 from bptrace.tui.widgets.step_keys import STEP_KEYS
+from bptrace.tui.widgets.tree_cursor import move_quietly
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
@@ -143,20 +144,8 @@ class NetworkTree(Tree[str]):
     def select_name(self, name: str) -> None:
         """Move the cursor to ``name`` (opening its groups) without jumping anywhere."""
         target = self._by_name.get(name)
-        if target is None or self.cursor_node is target:
-            return
-        parent = target.parent
-        while parent is not None:
-            if not parent.is_expanded:
-                parent.expand()
-            parent = parent.parent
-        self._tree_lines  # noqa: B018 - lays the lines out again, so target._line is current
-        if target._line < 0 or target._line == self.cursor_line:
-            return
-        self._pending.append(name)
-        self.move_cursor(target, animate=False)
-        # once laid out (the first time, the tree has no size yet), scroll the same way always
-        self.call_after_refresh(self.scroll_to_node, target, animate=False)
+        if target is not None and move_quietly(self, target):
+            self._pending.append(name)  # the highlight event it posts is ours, not the user's
 
     def label_of(self, name: str) -> str:
         """The label of the node ``name`` as plain text, as it is on screen now."""
