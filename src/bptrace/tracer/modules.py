@@ -401,12 +401,14 @@ def buffers_kept(model: nn.Module) -> Iterator[dict[str, torch.Tensor]]:
                     b.copy_(saved[k])
 
 
-def check_inputs(
-    model: object, inputs: object, targets: object, loss_fn: object
+def check_types(
+    model: object, inputs: object, targets: object, loss_fn: object, where: str = ""
 ) -> tuple[torch.Tensor, ...]:
-    """Refuse what cannot be traced, with a message naming it; the inputs as a tuple."""
+    """Refuse a model, inputs, targets or loss of the wrong kind (the message names it, after
+    ``where`` when given); the inputs as a tuple."""
+    at = f"{where}: " if where else ""
     if not isinstance(model, nn.Module):
-        raise BptraceError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise BptraceError(f"{at}model must be a torch.nn.Module, got {type(model).__name__}")
     xs = (inputs,) if isinstance(inputs, torch.Tensor) else inputs
     if (
         not isinstance(xs, (tuple, list))
@@ -414,12 +416,21 @@ def check_inputs(
         or not all(isinstance(x, torch.Tensor) for x in xs)
     ):
         raise BptraceError(
-            f"inputs must be a tensor or a tuple of tensors, got {type(inputs).__name__}"
+            f"{at}inputs must be a tensor or a tuple of tensors, got {type(inputs).__name__}"
         )
     if not isinstance(targets, torch.Tensor):
-        raise BptraceError(f"targets must be a tensor, got {type(targets).__name__}")
+        raise BptraceError(f"{at}targets must be a tensor, got {type(targets).__name__}")
     if not callable(loss_fn):
-        raise BptraceError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+        raise BptraceError(f"{at}loss_fn must be callable, got {type(loss_fn).__name__}")
+    return tuple(xs)
+
+
+def check_inputs(
+    model: object, inputs: object, targets: object, loss_fn: object
+) -> tuple[torch.Tensor, ...]:
+    """Refuse what cannot be traced, with a message naming it; the inputs as a tuple."""
+    xs = check_types(model, inputs, targets, loss_fn)
+    assert isinstance(model, nn.Module)
     params = list(model.parameters())
     if not params:
         raise BptraceError(f"the model ({type(model).__name__}) has no parameters to trace")

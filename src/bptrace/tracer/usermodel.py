@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from bptrace.model.errors import BptraceError
+from bptrace.tracer.modules import check_types
 
 Loaded = tuple[nn.Module, Any, torch.Tensor, Callable[..., Any]]
 
@@ -124,17 +125,7 @@ def check_result(result: object, where: str) -> Loaded:
     if len(result) != 4:
         raise BptraceError(f"{where} must return {want}, got a tuple of {len(result)}")
     model, inputs, targets, loss_fn = result
-    if not isinstance(model, nn.Module):
-        raise BptraceError(f"{where}: model must be a torch.nn.Module, got {type(model).__name__}")
-    xs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
-    if not xs or not all(isinstance(x, torch.Tensor) for x in xs):
-        raise BptraceError(
-            f"{where}: inputs must be a tensor or a tuple of tensors, got {type(inputs).__name__}"
-        )
-    if not isinstance(targets, torch.Tensor):
-        raise BptraceError(f"{where}: targets must be a tensor, got {type(targets).__name__}")
-    if not callable(loss_fn):
-        raise BptraceError(f"{where}: loss_fn must be callable, got {type(loss_fn).__name__}")
+    check_types(model, inputs, targets, loss_fn, where)
     return model, (tuple(inputs) if isinstance(inputs, list) else inputs), targets, loss_fn
 
 
