@@ -47,3 +47,19 @@ async def test_the_module_view_of_a_json_trace_is_refused_clearly() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert any("needs the model itself" in str(n.message) for n in app._notifications)
+
+
+async def test_view_of_a_module_export_opens_the_module_view(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bptrace.cli import main as cli_main
+    from bptrace.model.jsonio import load_trace
+
+    path = tmp_path / "cnn.json"
+    assert cli_main(["export", "--example", "small-cnn", "-o", str(path)]) == 0
+    app = BptraceApp(trace=load_trace(path), title=f"view {path.name}")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_screen(pilot, "ModuleTraceScreen")
+        screen = app.screen
+        assert screen.trace.model.name == "small-cnn"  # type: ignore[attr-defined]
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.trace.steps[screen.index].phase == "backward"  # type: ignore[attr-defined]
