@@ -87,3 +87,16 @@ async def test_example_from_the_command_line() -> None:
         assert "seed-sequential" in header(app)
         tr = main(app).trace
         assert tr is not None and tr["w5"].grad == 0.08216704056423077
+
+
+async def test_the_chain_graph_example_opens_its_lesson() -> None:
+    app = BptraceApp(example="chain-graph")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for _ in range(100):
+            if type(app.screen).__name__ == "ChainGraphScreen":
+                break
+            await pilot.pause(0.02)
+        assert type(app.screen).__name__ == "ChainGraphScreen"
+        await pilot.press("escape")
+        assert app.screen is main(app) and "classic" in header(app)

@@ -9,7 +9,10 @@ EXAMPLES: dict[str, str] = {
     "small-cnn": "a small CNN (conv, batch norm, in-place ReLU, pooling, dropout) on a fixed 1×8×8 image, traced per module",
     "deep-sigmoid": "a 10-layer sigmoid MLP whose early-layer gradients visibly vanish",
     "dead-relu": "a ReLU MLP where most first-layer units are dead (output 0 for every sample)",
+    "chain-graph": "the seed's tiny graph x=1, w=0, b=0, fc2 = 2·σ(x·w − b) + 1: its grad_fn walked node by node (in the app)",
 }
+LESSON_EXAMPLES = {"chain-graph": "ChainGraphScreen"}
+"""Examples that are a lesson screen of the app rather than a network to trace."""
 
 
 def describe_examples() -> str:

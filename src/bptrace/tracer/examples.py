@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from bptrace.model.catalog import EXAMPLES
+from bptrace.model.catalog import EXAMPLES, LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
 from bptrace.tracer.build import DTYPE, Example, classic
@@ -120,6 +120,11 @@ def example(name: str) -> tuple[Example, float]:
     if name not in EXAMPLES:
         raise BptraceError(
             f"unknown example {name!r} (known: {', '.join(EXAMPLES)}; see --list-examples)"
+        )
+    if name in LESSON_EXAMPLES:
+        raise BptraceError(
+            f"{name} is a lesson of the app, not a network to trace: open it with "
+            f"`bptrace --example {name}` (or the g key in the app)"
         )
     if name in MODULE_EXAMPLES:
         return MODULE_EXAMPLES[name](), 0.1

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
+from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec, read_spec
 from bptrace.tui.keys import TREE_KEYS, key_rows, palette_commands
@@ -91,6 +92,9 @@ class BptraceApp(App[None]):
         super().__init__()
         if trace is not None:
             self.source = Source(title or "view", trace=trace, read_only=read_only)
+        elif example in LESSON_EXAMPLES:  # a lesson screen, over the classic network
+            self.source = Source.classic()
+            self.call_later(self.action_lesson, "chain")
         elif example is not None:
             self.source = Source.of_example(example)
         else:
@@ -117,6 +121,9 @@ class BptraceApp(App[None]):
         """Show ``source``; trace it in a worker after the first frame."""
         while len(self.screen_stack) > 1:  # close lessons, dialogs, a module view
             self.pop_screen()
+        if source.example in LESSON_EXAMPLES:  # a lesson screen, over the classic network
+            self.call_after_refresh(self.action_lesson, "chain")
+            source = Source.classic()
         self.source = source
         if not first:
             self.main.reset(source.title, source.spec, source.read_only)
