@@ -83,21 +83,6 @@ def act_derivative_formula(act: Activation, out: str, inp: str) -> str:
     return "1"
 
 
-def act_derivative_substituted(act: Activation, pre: float, post: float) -> str:
-    name = act.name
-    if name == "sigmoid":
-        return f"{fmt(post)} × (1 − {fmt(post)})"
-    if name == "tanh":
-        return f"1 − {fmt_signed(post)}²"
-    if name in ("relu", "leaky_relu"):
-        return (
-            f"[{fmt(pre)} > 0]"
-            if name == "relu"
-            else ("1" if pre > 0 else fmt(act.negative_slope or 0.0))
-        )
-    return "1"
-
-
 def softmax_jacobian_formula(out_i: str, out_k: str, same: bool) -> str:
     """∂o_i/∂l_k of a softmax: o_i(δ_ik − o_k)."""
     return f"{out_i}(1 − {out_i})" if same else f"−{out_i}·{out_k}"
@@ -189,37 +174,6 @@ def loss_gradient_formula(
     else:
         core = f"{p}·Σt − {t}"
     return _over_n(core, n) + ", p = softmax(o)"
-
-
-def loss_gradient_substituted(
-    loss: LossInfo, o: float, t: float, n: int, p: float | None = None, tsum: float = 1.0
-) -> str:
-    """:func:`loss_gradient_formula` with the numbers of one sample put in."""
-    if loss.name == "mse":
-        core = f"{fmt(o)} − {fmt_signed(t)}"
-        if n == 2:
-            return core
-        return f"2 × ({core})" if n == 1 else f"2 × ({core})/{n}"
-    if loss.name == "l1":
-        return _over_n(f"sign({fmt(o)} − {fmt_signed(t)})", n, wrap=False)
-    if loss.name == "smooth_l1":
-        beta = float(loss.beta or 0.0)
-        d = o - t
-        core = (
-            f"({fmt(o)} − {fmt_signed(t)})/{fmt(beta)}"
-            if abs(d) < beta
-            else f"sign({fmt(o)} − {fmt_signed(t)})"
-        )
-        return _over_n(core, n, wrap=False)
-    if loss.name == "bce":
-        return _over_n(f"({fmt(o)} − {fmt_signed(t)})/({fmt(o)} × (1 − {fmt(o)}))", n, wrap=False)
-    assert p is not None
-    core = (
-        f"{fmt(p)} − {fmt_signed(t)}"
-        if tsum == 1.0
-        else f"{fmt(p)} × {fmt(tsum)} − {fmt_signed(t)}"
-    )
-    return _over_n(core, n)
 
 
 def loss_formula(loss: LossInfo, outs: list[str], targets: list[str], batch: int, n: int) -> str:

@@ -81,23 +81,6 @@ def check(tr: ModuleTrace | Trace) -> list[Flag]:
     return sorted(flags, key=lambda f: KINDS.index(f.kind))
 
 
-def by_node(flags: list[Flag]) -> dict[str, list[Flag]]:
-    """Flags grouped by node name (for marks in a tree)."""
-    out: dict[str, list[Flag]] = {}
-    for f in flags:
-        out.setdefault(f.node, []).append(f)
-    return out
-
-
-def by_module(flags: list[Flag]) -> dict[str, list[Flag]]:
-    """Flags of a module trace grouped by module path (a parameter's flags go to its module)."""
-    out: dict[str, list[Flag]] = {}
-    for f in flags:
-        if f.module is not None:
-            out.setdefault(f.module, []).append(f)
-    return out
-
-
 # -- rules --------------------------------------------------------------------------------------
 def ratio_flag(node: str, weight_norm: float, grad_norm: float, **where: Any) -> Flag | None:
     """The vanishing or exploding flag of one weight, or None when it looks healthy."""
