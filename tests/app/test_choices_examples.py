@@ -100,3 +100,32 @@ async def test_the_chain_graph_example_opens_its_lesson() -> None:
         assert type(app.screen).__name__ == "ChainGraphScreen"
         await pilot.press("escape")
         assert app.screen is main(app) and "classic" in header(app)
+
+
+async def test_training_trains_the_network_on_screen() -> None:
+    from textual.widgets import Input
+
+    from bptrace.model.spec import parse_spec_text
+
+    spec = parse_spec_text(
+        'name = "tiny"\nlayers = [2, 3, 1]\nactivation = "tanh"\noutput_activation = "identity"\n'
+        "lr = 0.1\ninputs = [0.5, -1.0]\ntargets = [0.25]\nseed = 3\n",
+        "tiny",
+    )
+    app = BptraceApp(spec=spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        loss_now = main(app).trace.loss  # type: ignore[union-attr]
+        await pilot.press("t")
+        assert type(app.screen).__name__ == "TrainingScreen"
+        assert "tiny" in str(app.screen.query_one("#train-title").render())
+        app.screen.query_one("#train-n", Input).value = "5"
+        await pilot.press("r")
+        for _ in range(500):
+            if getattr(app.screen, "curve", None) is not None:
+                break
+            await pilot.pause(0.02)
+        curve = app.screen.curve  # type: ignore[attr-defined]
+        assert curve is not None and len(curve.loss) == 6
+        assert curve.loss[0] == loss_now, "epoch 0 is the network on the main screen"
+        assert curve.lr == 0.1

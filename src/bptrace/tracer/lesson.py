@@ -352,11 +352,12 @@ def _as_tuple(result: Any) -> tuple[torch.Tensor | None, ...]:
 # -- training ------------------------------------------------------------------------------
 
 
-def lesson_spec(train_biases: bool = True, lr: float = 0.5) -> Spec:
-    """The classic 2-2-2 network's spec, with biases trained or frozen and the given lr."""
+def lesson_spec(train_biases: bool = True, lr: float = 0.5, base: Spec | None = None) -> Spec:
+    """``base``'s spec (default: the classic 2-2-2 network), with biases trained or frozen and
+    the given lr."""
     if not lr > 0:
         raise BptraceError(f"lr: must be > 0, got {lr}")
-    spec = parse_spec_text(CLASSIC_TEXT, "classic")
+    spec = base if base is not None else parse_spec_text(CLASSIC_TEXT, "classic")
     return dataclasses.replace(spec, train_biases=train_biases, lr=lr)
 
 

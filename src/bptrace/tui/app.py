@@ -210,7 +210,9 @@ class BptraceApp(App[None]):
     def action_training(self) -> None:
         from bptrace.tui.screens.training import TrainingScreen
 
-        self.push_screen(TrainingScreen(open_trace=self.open_epoch))
+        spec = self.main.spec  # the network on screen, as edited (None for a torch example)
+        lr = spec.lr if spec else 0.5
+        self.push_screen(TrainingScreen(lr=lr, open_trace=self.open_epoch, spec=spec))
 
     def open_epoch(self, tr: Trace, epoch: int | None = None) -> None:
         """Show a trace made on the training screen in the full step-by-step view."""

@@ -23,6 +23,7 @@ from textual.worker import get_current_worker
 from bptrace.model.edit import parse_number
 from bptrace.model.errors import BptraceError, Cancelled
 from bptrace.model.lesson import TrainingCurve
+from bptrace.model.spec import Spec
 from bptrace.model.trace import Trace
 from bptrace.tui.screens.epoch_trace import EpochTraceScreen
 from bptrace.tui.widgets.curve_plot import Curve, CurvePlot
@@ -71,13 +72,16 @@ class TrainingScreen(Screen[None]):
         lr: float = 0.5,
         train_biases: bool = False,
         open_trace: Callable[[Trace], None] | None = None,
+        spec: Spec | None = None,
     ) -> None:
         super().__init__()
         self._epochs, self._lr, self._biases = epochs, lr, train_biases
         self._open_trace = open_trace
+        self._spec = spec  # the network to train (default: the classic one)
 
     def compose(self) -> ComposeResult:
-        yield Static("Training: plain SGD on the classic 2-2-2 network", id="train-title")
+        name = self._spec.name if self._spec else "classic 2-2-2"
+        yield Static(f"Training: plain SGD on the {name} network", id="train-title")
         with Horizontal(id="train-form"):
             yield Label("N ")
             yield Input(str(self._epochs), id="train-n", compact=True, restrict=r"[0-9_]*")
@@ -121,7 +125,7 @@ class TrainingScreen(Screen[None]):
             return worker.is_cancelled
 
         try:
-            curve = train_curve(lesson_spec(biases, lr), epochs, progress)
+            curve = train_curve(lesson_spec(biases, lr, self._spec), epochs, progress)
         except Cancelled as exc:
             if not worker.is_cancelled or self.is_attached:
                 self.app.call_from_thread(self._status, f"{exc}")
@@ -205,7 +209,7 @@ class TrainingScreen(Screen[None]):
     def _trace(self, lr: float, biases: bool, epoch: int) -> None:
         from bptrace.tracer.lesson import lesson_spec, trace_at_epoch
 
-        tr = trace_at_epoch(lesson_spec(biases, lr), epoch)
+        tr = trace_at_epoch(lesson_spec(biases, lr, self._spec), epoch)
         self.app.call_from_thread(self._show_trace, tr)
 
     def _show_trace(self, tr: Trace) -> None:
