@@ -63,3 +63,22 @@ async def test_view_of_a_module_export_opens_the_module_view(tmp_path) -> None: 
         await pilot.press("b")
         await pilot.pause()
         assert screen.trace.steps[screen.index].phase == "backward"  # type: ignore[attr-defined]
+
+
+async def test_v_opens_the_per_neuron_view_of_a_cnn_head() -> None:
+    app = BptraceApp(example="small-cnn")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_screen(pilot, "ModuleTraceScreen")
+        await pilot.press("v")
+        await until_screen(pilot, "TraceScreen")
+        for _ in range(200):
+            if getattr(app.screen, "trace", None) is not None:
+                break
+            await pilot.pause(0.02)
+        tr = app.screen.trace  # type: ignore[attr-defined]
+        assert tr.network.sizes == (8, 3) and "head" in (tr.network.name or "")
+        await pilot.press("b")
+        await pilot.pause()
+        assert "✓ autograd" in str(app.screen.query_one("#step").text)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "ModuleTraceScreen"

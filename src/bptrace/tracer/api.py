@@ -204,3 +204,15 @@ def trace_modules_of(spec: Spec | None = None, example_name: str | None = None) 
         model, inputs, targets, loss_fn = build(spec)
         lr, name = spec.lr, spec.name
     return trace_modules(model, inputs, targets, loss_fn, lr, name)
+
+
+def trace_head_of(spec: Spec | None = None, example_name: str | None = None) -> Trace:
+    """The per-neuron view of the MLP head of a spec's or an example's network."""
+    from bptrace.tracer.head import trace_head
+
+    if example_name is not None:
+        (model, inputs, targets, loss_fn), lr = example(example_name)
+        return trace_head(model, inputs, targets, loss_fn, lr, example_name)
+    assert spec is not None
+    model, inputs, targets, loss_fn = build(spec)
+    return trace_head(model, inputs, targets, loss_fn, spec.lr, spec.name)

@@ -60,6 +60,12 @@ class BptraceApp(App[None]):
         ),
         Binding("o", "examples", "Examples", tooltip="open a built-in example"),
         Binding(
+            "v",
+            "neurons",
+            "Neurons",
+            tooltip="per-neuron view of the model's Linear head (from the module view)",
+        ),
+        Binding(
             "m",
             "modules",
             "Modules",
@@ -162,6 +168,17 @@ class BptraceApp(App[None]):
         self.notify("tracing per module…")
         self.load_modules(self.source)
 
+    @work(thread=True, exclusive=True, group="head")
+    def action_neurons(self) -> None:
+        """The per-neuron view of the model's Linear head (torch, in a thread)."""
+        try:
+            tr = self.source.load_head()
+        except BptraceError as exc:
+            self.post_message(self.TraceFailed(str(exc)))
+        else:
+            why = "the head of a larger model is shown read-only"
+            self.call_from_thread(self.show_trace, tr, tr.network.name or "head", why)
+
     @on(TraceScreen.RetraceRequested)
     def retrace(self, event: TraceScreen.RetraceRequested) -> None:
         self.notify(f"retracing with {event.why}…")
@@ -195,6 +212,8 @@ class BptraceApp(App[None]):
         top = type(self.screen).__name__
         if action == "modules":
             return top == "TraceScreen"
+        if action == "neurons":
+            return top == "ModuleTraceScreen"
         if action in ("lesson", "training", "examples"):
             return top in ("TraceScreen", "ModuleTraceScreen")
         return True
@@ -214,10 +233,13 @@ class BptraceApp(App[None]):
         lr = spec.lr if spec else 0.5
         self.push_screen(TrainingScreen(lr=lr, open_trace=self.open_epoch, spec=spec))
 
-    def open_epoch(self, tr: Trace, epoch: int | None = None) -> None:
+    def open_epoch(self, tr: Trace) -> None:
         """Show a trace made on the training screen in the full step-by-step view."""
-        title = f"training, epoch {epoch}" if epoch is not None else "training"
-        screen = TraceScreen(title, read_only="a trace from the training screen is read-only")
+        self.show_trace(tr, "training", "a trace from the training screen is read-only")
+
+    def show_trace(self, tr: Trace, title: str, read_only: str) -> None:
+        """Push a read-only step-by-step view of ``tr`` (escape goes back)."""
+        screen = TraceScreen(title, read_only=read_only)
         self.push_screen(screen)
         self.call_after_refresh(setattr, screen, "trace", tr)
 

@@ -54,6 +54,16 @@ class Source:
         assert self.example is not None
         return _settled(trace_example_any(self.example))
 
+    def load_head(self) -> Trace:
+        """The per-neuron view of the network's MLP head (torch; call it in a worker)."""
+        if self.spec is None and self.example is None:
+            raise BptraceError(
+                "the per-neuron view of a head needs the model itself (open the example)"
+            )
+        from bptrace.tracer.api import trace_head_of
+
+        return trace_head_of(self.spec, self.example)
+
     def load_modules(self) -> ModuleTrace:
         """The per-module view of the same network (torch; call it in a worker)."""
         if self.spec is None and self.example is None:

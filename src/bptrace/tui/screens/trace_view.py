@@ -49,6 +49,7 @@ class TraceScreen(Screen[None]):
         Binding("e", "edit", "Edit", tooltip="edit the selected value (also Enter in the tree)"),
         Binding("c", "choices", "Choose", tooltip="change activations and loss, then retrace"),
         Binding("x", "export", "Export", tooltip="export the trace as JSON", id="export"),
+        Binding("escape", "back", "Back", tooltip="back to the previous screen"),
     ]
     trace: var[Trace | None] = var(None, always_update=True)
     """The trace on screen; None while it is being made."""
@@ -107,6 +108,13 @@ class TraceScreen(Screen[None]):
         tree.show_step(self.index, step.node)
         self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)
         self.query_one(NetworkDrawing).show_step(tr, step, tree.reveals)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Back only from a view pushed over another (an epoch, a model's head)."""
+        return action != "back" or self.app.screen_stack[0] is not self
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     # -- moving -----------------------------------------------------------------------------
     def action_step(self, delta: int) -> None:
