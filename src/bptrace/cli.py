@@ -205,7 +205,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     _check_model_options(args)
     if args.model:  # load and trace before the screen opens: a bad model is one line here
         why = f"{args.model} is your own Python code: change it there and run bptrace again"
-        return run_app(trace=load_trace_for(args), title=args.model, read_only=why)
+        ref = (args.model, args.state, args.lr)  # the module and head views load it again
+        return run_app(trace=load_trace_for(args), title=args.model, read_only=why, model_ref=ref)
     if args.example:
         from bptrace.model.catalog import EXAMPLES
 

@@ -82,3 +82,38 @@ async def test_v_opens_the_per_neuron_view_of_a_cnn_head() -> None:
         assert "✓ autograd" in str(app.screen.query_one("#step").text)  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert type(app.screen).__name__ == "ModuleTraceScreen"
+
+
+FACTORY = """
+import torch
+from torch import nn
+
+def make():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv1d(1, 2, 3, dtype=torch.float64), nn.ReLU(), nn.Flatten(),
+        nn.Linear(16, 3, dtype=torch.float64), nn.Sigmoid(), nn.Linear(3, 2, dtype=torch.float64),
+    )
+    x = torch.linspace(-1, 1, 10, dtype=torch.float64).reshape(1, 1, 10)
+    return model, x, torch.tensor([[0.2, 0.7]], dtype=torch.float64), nn.MSELoss()
+"""
+
+
+async def test_your_own_model_gets_the_module_and_head_views(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bptrace.tracer.api import trace_file
+
+    path = tmp_path / "mine.py"
+    path.write_text(FACTORY)
+    ref = f"{path}:make"
+    app = BptraceApp(
+        trace=trace_file(ref), title=ref, read_only="yours", model_ref=(ref, None, None)
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until_screen(pilot, "ModuleTraceScreen")
+        await pilot.press("v")
+        await until_screen(pilot, "TraceScreen")
+        for _ in range(200):
+            if getattr(app.screen, "trace", None) is not None:
+                break
+            await pilot.pause(0.02)
+        assert app.screen.trace.network.sizes == (16, 3, 2)  # type: ignore[attr-defined]

@@ -193,26 +193,39 @@ def trace_spec(spec: Spec, epochs: int = 0, progress: Progress | None = None) ->
 __all__ += ["Example"]
 
 
-def trace_modules_of(spec: Spec | None = None, example_name: str | None = None) -> ModuleTrace:
-    """The per-module view (shapes, statistics, gradient health) of a spec's or an example's
-    network, even when it is an MLP: what the app shows on its module screen."""
+ModelRef = tuple[str, str | None, float | None]  # --model FILE.py:FUNCTION, --state, --lr
+
+
+def _network_of(
+    spec: Spec | None, example_name: str | None, model_ref: ModelRef | None
+) -> tuple[tuple[nn.Module, Any, torch.Tensor, Any], float | None, str]:
+    """The torch network behind a spec, an example or a ``--model`` reference."""
+    if model_ref is not None:
+        from bptrace.tracer.usermodel import load_model
+
+        ref, state, lr = model_ref
+        return load_model(ref, state), lr, ref
     if example_name is not None:
-        (model, inputs, targets, loss_fn), lr = example(example_name)
-        name = example_name
-    else:
-        assert spec is not None
-        model, inputs, targets, loss_fn = build(spec)
-        lr, name = spec.lr, spec.name
+        net, lr = example(example_name)
+        return net, lr, example_name
+    assert spec is not None
+    return build(spec), spec.lr, spec.name
+
+
+def trace_modules_of(
+    spec: Spec | None = None, example_name: str | None = None, model_ref: ModelRef | None = None
+) -> ModuleTrace:
+    """The per-module view (shapes, statistics, gradient health) of a spec's, an example's or
+    a ``--model``'s network, even when it is an MLP: what the app's module screen shows."""
+    (model, inputs, targets, loss_fn), lr, name = _network_of(spec, example_name, model_ref)
     return trace_modules(model, inputs, targets, loss_fn, lr, name)
 
 
-def trace_head_of(spec: Spec | None = None, example_name: str | None = None) -> Trace:
-    """The per-neuron view of the MLP head of a spec's or an example's network."""
+def trace_head_of(
+    spec: Spec | None = None, example_name: str | None = None, model_ref: ModelRef | None = None
+) -> Trace:
+    """The per-neuron view of the MLP head of a spec's, an example's or a ``--model``'s network."""
     from bptrace.tracer.head import trace_head
 
-    if example_name is not None:
-        (model, inputs, targets, loss_fn), lr = example(example_name)
-        return trace_head(model, inputs, targets, loss_fn, lr, example_name)
-    assert spec is not None
-    model, inputs, targets, loss_fn = build(spec)
-    return trace_head(model, inputs, targets, loss_fn, spec.lr, spec.name)
+    (model, inputs, targets, loss_fn), lr, name = _network_of(spec, example_name, model_ref)
+    return trace_head(model, inputs, targets, loss_fn, lr, name)

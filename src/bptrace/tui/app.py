@@ -94,10 +94,13 @@ class BptraceApp(App[None]):
         title: str = "",
         example: str | None = None,
         read_only: str = READ_ONLY,
+        model_ref: tuple[str, str | None, float | None] | None = None,
     ):
         super().__init__()
         if trace is not None:
-            self.source = Source(title or "view", trace=trace, read_only=read_only)
+            self.source = Source(
+                title or "view", trace=trace, read_only=read_only, model_ref=model_ref
+            )
         elif example in LESSON_EXAMPLES:  # a lesson screen, over the classic network
             self.source = Source.classic()
             self.call_later(self.action_lesson, "chain")
@@ -268,9 +271,17 @@ def run(
     title: str | None = None,
     example: str | None = None,
     read_only: str = READ_ONLY,
+    model_ref: tuple[str, str | None, float | None] | None = None,
 ) -> int:
     """Open the app on a spec file (or the classic network), an example, or a ready trace."""
     spec = read_spec(spec_path) if spec_path else None
     title = title or spec_path or ""
-    BptraceApp(spec=spec, trace=trace, title=title, example=example, read_only=read_only).run()
+    BptraceApp(
+        spec=spec,
+        trace=trace,
+        title=title,
+        example=example,
+        read_only=read_only,
+        model_ref=model_ref,
+    ).run()
     return 0

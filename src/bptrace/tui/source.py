@@ -29,6 +29,7 @@ class Source:
     example: str | None = None
     trace: AnyTrace | None = None
     read_only: str | None = None  # why editing is off, when it is
+    model_ref: tuple[str, str | None, float | None] | None = None  # --model, --state, --lr
 
     @classmethod
     def classic(cls) -> Source:
@@ -56,24 +57,24 @@ class Source:
 
     def load_head(self) -> Trace:
         """The per-neuron view of the network's MLP head (torch; call it in a worker)."""
-        if self.spec is None and self.example is None:
+        if self.spec is None and self.example is None and self.model_ref is None:
             raise BptraceError(
-                "the per-neuron view of a head needs the model itself (open the example)"
+                "the per-neuron view of a head needs the model itself; this trace is numbers only"
             )
         from bptrace.tracer.api import trace_head_of
 
-        return trace_head_of(self.spec, self.example)
+        return trace_head_of(self.spec, self.example, self.model_ref)
 
     def load_modules(self) -> ModuleTrace:
         """The per-module view of the same network (torch; call it in a worker)."""
-        if self.spec is None and self.example is None:
+        if self.spec is None and self.example is None and self.model_ref is None:
             raise BptraceError(
                 "the module view needs the model itself; this trace is numbers only "
                 "(open the spec or example it came from)"
             )
         from bptrace.tracer.api import trace_modules_of
 
-        tr = trace_modules_of(self.spec, self.example)
+        tr = trace_modules_of(self.spec, self.example, self.model_ref)
         tr.settle()  # the statistics now, in the worker, not on the app's first paint
         return tr
 
