@@ -17,6 +17,17 @@ async def until_screen(pilot: Pilot[None], name: str) -> None:
     assert type(pilot.app.screen).__name__ == name
 
 
+async def open_head(pilot: Pilot[None]) -> None:
+    """From the module view, open the head's per-neuron view and wait for its trace."""
+    await until_screen(pilot, "ModuleTraceScreen")
+    await pilot.press("v")
+    await until_screen(pilot, "TraceScreen")
+    for _ in range(200):
+        if getattr(pilot.app.screen, "trace", None) is not None:
+            break
+        await pilot.pause(0.02)
+
+
 async def test_a_cnn_example_opens_the_module_view() -> None:
     app = BptraceApp(example="small-cnn")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -68,13 +79,7 @@ async def test_view_of_a_module_export_opens_the_module_view(tmp_path) -> None: 
 async def test_v_opens_the_per_neuron_view_of_a_cnn_head() -> None:
     app = BptraceApp(example="small-cnn")
     async with app.run_test(size=(120, 40)) as pilot:
-        await until_screen(pilot, "ModuleTraceScreen")
-        await pilot.press("v")
-        await until_screen(pilot, "TraceScreen")
-        for _ in range(200):
-            if getattr(app.screen, "trace", None) is not None:
-                break
-            await pilot.pause(0.02)
+        await open_head(pilot)
         tr = app.screen.trace  # type: ignore[attr-defined]
         assert tr.network.sizes == (8, 3) and "head" in (tr.network.name or "")
         await pilot.press("b")
@@ -109,11 +114,5 @@ async def test_your_own_model_gets_the_module_and_head_views(tmp_path) -> None: 
         trace=trace_file(ref), title=ref, read_only="yours", model_ref=(ref, None, None)
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await until_screen(pilot, "ModuleTraceScreen")
-        await pilot.press("v")
-        await until_screen(pilot, "TraceScreen")
-        for _ in range(200):
-            if getattr(app.screen, "trace", None) is not None:
-                break
-            await pilot.pause(0.02)
+        await open_head(pilot)
         assert app.screen.trace.network.sizes == (16, 3, 2)  # type: ignore[attr-defined]
