@@ -16,6 +16,7 @@ __all__ = [
     "load_spec",
     "load_trace",
     "trace",
+    "trace_any",
     "train",
 ]
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from bptrace.model.errors import BptraceError
     from bptrace.model.jsonio import load_trace
     from bptrace.model.trace import Trace
-    from bptrace.tracer.api import classic, load_spec, trace, train
+    from bptrace.tracer.api import classic, load_spec, trace, trace_any, train
 
 _LAZY = {
     "BptraceError": "bptrace.model.errors",
@@ -32,6 +33,7 @@ _LAZY = {
     "classic": "bptrace.tracer.api",
     "load_spec": "bptrace.tracer.api",
     "trace": "bptrace.tracer.api",
+    "trace_any": "bptrace.tracer.api",
     "train": "bptrace.tracer.api",
 }
 
