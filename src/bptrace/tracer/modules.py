@@ -1,7 +1,8 @@
 """Trace any ``nn.Module`` per module call into a :class:`~bptrace.model.modules.ModuleTrace`.
 
 A forward hook on every module (containers too) records each call: input shapes, each output
-tensor (a reference, detached), and a tensor hook for ∂loss/∂output (a reference too). A
+tensor (a reference, detached) and its gradient edge; one ``torch.autograd.grad`` call then gives
+∂loss/∂input, ∂loss/∂parameter and ∂loss/∂output of every recorded output at once. A
 tensor returned by several modules (a Sequential and its last child) is recorded once.
 
 Statistics (and the elements kept for export) are computed when first read, not during the
@@ -13,9 +14,9 @@ cannot see (``torch.ops.aten.*_`` called directly) is found afterwards by the te
 counter and named in the trace's warnings. Parameters, inputs and targets are recorded from
 private copies, so the caller may change its own tensors once the trace is returned.
 
-The model is never changed: the pass runs through ``torch.func.functional_call`` on
-detached copies of its parameters and buffers (so BatchNorm's running statistics stay as they
-were; any buffer found changed is restored), gradients come from ``torch.autograd.grad``
+The model is never changed: the pass runs on its own parameters (any parameter replaced or
+written in place is put back) and on copies of its buffers, swapped in for the pass (so
+BatchNorm's running statistics stay as they were), gradients come from ``torch.autograd.grad``
 (nothing accumulates into ``.grad``), the train/eval mode is left as it is, the global random
 state is forked (dropout draws from a generator seeded with 0, so a trace is deterministic),
 and every hook is removed in a ``finally``.
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.autograd.graph import GradientEdge
 from torch.overrides import TorchFunctionMode
 
 from bptrace.model.errors import BptraceError
@@ -141,30 +143,41 @@ class Slot:
 
     ``value`` is the tensor itself until an in-place write to its storage is seen coming;
     then a copy taken just before (see :class:`WriteGuard`). ``version`` is its version
-    counter when recorded: a change that went unseen is reported after the pass.
+    counter when recorded: a change that went unseen is reported after the pass. ``edge`` is
+    where ∂loss/∂output is read (the tensor's gradient edge when recorded, so a later in-place
+    write does not change which value the gradient is of).
     """
 
-    __slots__ = ("grad", "grad_info", "grad_version", "info", "tensor", "value", "version")
+    __slots__ = (
+        "dtype",
+        "edge",
+        "grad",
+        "grad_info",
+        "grad_version",
+        "info",
+        "keep",
+        "shape",
+        "tensor",
+        "value",
+        "version",
+    )
 
     def __init__(self, tensor: torch.Tensor, keep: bool) -> None:
         self.tensor = tensor  # held so its id is not reused while recording
         self.value = tensor.detach()
         self.version = tensor._version
-        self.info = TensorInfo(
-            tuple(tensor.shape),
-            _dtype_name(tensor.dtype),
-            later=self._compute(keep),
-        )
+        self.shape = tuple(tensor.shape)
+        self.dtype = tensor.dtype
+        self.keep = keep
+        self.edge = _edge(tensor) if tensor.requires_grad else None
+        self.info = TensorInfo(self.shape, _dtype_name(tensor.dtype), later=self._compute)
         self.grad: torch.Tensor | None = None
         self.grad_info: TensorInfo | None = None
         self.grad_version = 0
 
-    def _compute(self, keep: bool) -> Callable[[], tuple[Stats, Any]]:
-        def compute() -> tuple[Stats, Any]:
-            with torch.no_grad():
-                return tensor_stats(self.value), (_kept(self.value) if keep else None)
-
-        return compute
+    def _compute(self) -> tuple[Stats, Any]:
+        with torch.no_grad():
+            return tensor_stats(self.value), (_kept(self.value) if self.keep else None)
 
     def dead(self) -> float:
         return dead_fraction(self.value)
@@ -175,6 +188,17 @@ class Slot:
             with torch.no_grad():
                 self.value = self.value.clone()
             self.version = self.value._version
+
+
+def _edge(t: torch.Tensor) -> Any:
+    """Where autograd delivers ∂loss/∂``t`` (``t`` requires grad): the tensor itself for a
+    leaf, else its gradient edge as it is now."""
+    fn = t.grad_fn
+    if fn is None:
+        return t
+    if isinstance(fn, torch._C._FunctionBase):  # a Python node: the edge must own the graph
+        return torch.autograd.graph.get_gradient_edge(t)
+    return GradientEdge(fn, t.output_nr, None)
 
 
 class Recorder:
@@ -209,17 +233,6 @@ class Recorder:
         if found is not None and found.tensor is t:
             return found
         slot = Slot(t, self.budget.allows(t.numel()))
-        if t.requires_grad:
-
-            def on_grad(g: torch.Tensor, s: Slot = slot) -> None:
-                s.grad = g = g.detach()
-                s.grad_version = g._version
-                keep = self.budget.allows(g.numel())
-                s.grad_info = TensorInfo(
-                    tuple(g.shape), _dtype_name(g.dtype), later=_later(g, keep)
-                )
-
-            t.register_hook(on_grad)  # type: ignore[no-untyped-call]
         self.slots[key] = slot
         address = _address(t)
         if address is not None:
@@ -262,12 +275,24 @@ class Recorder:
 
         return hook
 
-    def finish(self) -> tuple[list[ModuleCall], list[str]]:
+    def edges(self) -> tuple[list[Slot], list[Any]]:
+        """The recorded outputs that require grad, and where their gradients are read."""
+        slots = [s for s in self.slots.values() if s.edge is not None]
+        return slots, [s.edge for s in slots]
+
+    def finish(
+        self, slots: list[Slot], grads: tuple[torch.Tensor | None, ...]
+    ) -> tuple[list[ModuleCall], list[str]]:
         """The calls with their outputs, and a warning per value changed without being seen."""
+        for s, g in zip(reversed(slots), reversed(grads), strict=True):  # as backward meets them
+            if g is not None:
+                s.grad = g
+                s.grad_version = g._version
+                s.grad_info = self.info(g)
         changed = []
-        for call, slots in self.calls:
-            call.outputs = [Pair(s.info, s.grad_info) for s in slots]
-            for s in slots:
+        for call, call_slots in self.calls:
+            call.outputs = [Pair(s.info, s.grad_info) for s in call_slots]
+            for s in call_slots:
                 if s.value._version != s.version or (
                     s.grad is not None and s.grad._version != s.grad_version
                 ):
@@ -386,6 +411,83 @@ def recording(
             handle.remove()
 
 
+@dataclass
+class Structure:
+    """What ``named_modules``, ``named_parameters`` and ``named_buffers`` give, in their order,
+    found in one walk; ``params`` and ``buffers`` list every (module, name, tensor) slot."""
+
+    named: list[tuple[str, nn.Module]]
+    originals: dict[str, nn.Parameter]
+    params: list[tuple[nn.Module, str, nn.Parameter]]
+    buffers: list[tuple[nn.Module, str, torch.Tensor]]
+
+
+def _structure(model: nn.Module) -> Structure:
+    named: list[tuple[str, nn.Module]] = []
+    seen: set[nn.Module] = set()
+    stack: list[tuple[str, nn.Module]] = [("", model)]
+    while stack:  # depth first, children in order, each module once: named_modules()
+        path, m = stack.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        named.append((path, m))
+        prefix = f"{path}." if path else ""
+        stack.extend((f"{prefix}{k}", c) for k, c in reversed(m._modules.items()) if c is not None)
+    originals: dict[str, nn.Parameter] = {}
+    params: list[tuple[nn.Module, str, nn.Parameter]] = []
+    buffers: list[tuple[nn.Module, str, torch.Tensor]] = []
+    seen_p: set[torch.Tensor] = set()
+    for path, m in named:
+        prefix = f"{path}." if path else ""
+        for k, p in m._parameters.items():
+            if p is None:
+                continue
+            params.append((m, k, p))
+            if p not in seen_p:
+                seen_p.add(p)
+                originals[f"{prefix}{k}"] = p
+        for k, b in m._buffers.items():
+            if b is not None:
+                buffers.append((m, k, b))
+    return Structure(named, originals, params, buffers)
+
+
+@contextmanager
+def model_kept(st: Structure) -> Iterator[dict[int, torch.Tensor]]:
+    """The pass runs on the model's own parameters and on copies of its buffers (so batch
+    norm's running statistics stay as they were): on exit every buffer is put back, any
+    parameter replaced is put back and any written in place gets its values back. Yields a
+    copy of every parameter (by ``id``), taken before the pass."""
+    params: list[tuple[dict[str, Any], str, nn.Parameter]]
+    params = [(m._parameters, k, p) for m, k, p in st.params]
+    versions = [p._version for _, _, p in params]
+    saved: dict[int, torch.Tensor] = {}
+    buffers: list[tuple[dict[str, Any], str, torch.Tensor]]
+    buffers = [(m._buffers, k, b) for m, k, b in st.buffers]
+    with torch.no_grad():
+        for _, _, p in params:
+            if id(p) not in saved:
+                saved[id(p)] = p.detach().clone()
+        copies: dict[int, torch.Tensor] = {}
+        for _, _, b in buffers:
+            if id(b) not in copies:
+                copies[id(b)] = b.detach().clone()
+    try:
+        for d, k, b in buffers:
+            d[k] = copies[id(b)]
+        yield saved
+    finally:
+        with torch.no_grad():
+            for d, k, b in buffers:
+                d[k] = b
+            for (d, k, p), v in zip(params, versions, strict=True):
+                if d.get(k) is not p:
+                    d[k] = p
+                if p._version != v:
+                    p.copy_(saved[id(p)])
+
+
 @contextmanager
 def buffers_kept(model: nn.Module) -> Iterator[dict[str, torch.Tensor]]:
     """Copies of every buffer for the pass; any original buffer found changed is restored."""
@@ -476,25 +578,33 @@ def trace_modules(
     name: str | None = None,
 ) -> ModuleTrace:
     """One forward and one backward pass, recorded per module call; the model is untouched."""
-    xs = check_inputs(model, inputs, targets, loss_fn)
+    xs = check_types(model, inputs, targets, loss_fn)
+    st = _structure(model)
+    originals = st.originals
+    ps = list(originals.values())
+    if not ps:
+        raise BptraceError(f"the model ({type(model).__name__}) has no parameters to trace")
+    if not any(p.requires_grad for p in ps):
+        raise BptraceError(
+            f"no parameter of the model ({type(model).__name__}) requires grad: nothing to trace"
+        )
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise BptraceError(f"lr: must be a positive number, got {lr}")
-    originals = dict(model.named_parameters())
-    named = list(model.named_modules())
-    params = {k: p.detach().clone().requires_grad_(p.requires_grad) for k, p in originals.items()}
+    named = st.named
     copies = [x.detach().clone() for x in xs]
     for x in copies:
         if x.is_floating_point() or x.is_complex():
             x.requires_grad_(True)
-    with buffers_kept(model) as buffers, torch.random.fork_rng(devices=[]), torch.enable_grad():
-        if all(p.device.type == "cpu" for p in params.values()):
+    with model_kept(st) as saved, torch.random.fork_rng(devices=[]), torch.enable_grad():
+        params = {k: saved[id(p)] for k, p in originals.items()}
+        if all(p.device.type == "cpu" for p in ps):
             torch.default_generator.manual_seed(0)  # what torch.manual_seed(0) does for the CPU
         else:
             torch.manual_seed(0)
         with recording(model, named) as rec:
             try:
                 with WriteGuard(rec):
-                    output = torch.func.functional_call(model, {**params, **buffers}, tuple(copies))
+                    output = model(*copies)
             except BptraceError:
                 raise
             except Exception as exc:
@@ -502,21 +612,24 @@ def trace_modules(
         rec.watched.clear()  # the loss rarely writes in place; finish() reports it if it does
         loss = _loss(loss_fn, output, targets)
         wanted = [x for x in copies if x.requires_grad]
-        trainable = [k for k, p in params.items() if p.requires_grad]
+        trainable = [k for k, p in originals.items() if p.requires_grad]
+        slots, edges = rec.edges()
         grads = torch.autograd.grad(
-            loss, [*wanted, *(params[k] for k in trainable)], allow_unused=True
+            loss, [*wanted, *(originals[k] for k in trainable), *edges], allow_unused=True
         )
     with torch.no_grad():
-        grad_of = dict(zip(trainable, grads[len(wanted) :], strict=True))
-        input_grads = iter(grads[: len(wanted)])
+        n_in, n_params = len(wanted), len(trainable)
+        grad_of = dict(zip(trainable, grads[n_in : n_in + n_params], strict=True))
+        input_grads = iter(grads[:n_in])
         in_pairs = []
         for x in copies:
             g = next(input_grads) if x.requires_grad else None
             in_pairs.append(Pair(rec.info(x), None if g is None else rec.info(g)))
+        calls, changed = rec.finish(slots, grads[n_in + n_params :])
         param_infos = []
         for k, p in params.items():
             g = grad_of.get(k)
-            if g is None and p.requires_grad:
+            if g is None and originals[k].requires_grad:
                 g = torch.zeros_like(p)  # unused in this pass: its gradient is 0
             updated = None
             if lr is not None:
@@ -532,7 +645,6 @@ def trace_modules(
                     updated,
                 )
             )
-        calls, changed = rec.finish()
         targets_info = [rec.info(targets.detach().clone())]  # the caller's: it may change
         loss_value = float(loss.detach())
     nodes = _hierarchy(named, calls)
@@ -557,14 +669,26 @@ def _hierarchy(named: list[tuple[str, nn.Module]], calls: list[ModuleCall]) -> l
         nodes[path] = ModuleNode(
             path,
             type(module).__name__,
-            [f"{prefix}{child}" for child, _ in module.named_children()],
-            [f"{prefix}{p}" for p, _ in module.named_parameters(recurse=False)],
+            [f"{prefix}{k}" for k in _distinct(module._modules)],
+            [f"{prefix}{k}" for k in _distinct(module._parameters)],
         )
     for node in nodes.values():
         node.children = [c for c in node.children if c in nodes]  # shared modules appear once
     for call in calls:
         nodes[call.path].calls.append(call.name)
     return list(nodes.values())
+
+
+def _distinct(members: dict[str, Any]) -> list[str]:
+    """The names of the members that are set, each object once (as ``named_children()`` and
+    ``named_parameters(recurse=False)`` list them)."""
+    seen: set[int] = set()
+    out = []
+    for k, v in members.items():
+        if v is not None and id(v) not in seen:
+            seen.add(id(v))
+            out.append(k)
+    return out
 
 
 def _warnings(model: nn.Module, modules: list[nn.Module]) -> list[str]:
