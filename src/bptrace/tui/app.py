@@ -1,36 +1,29 @@
-"""The bptrace app: opens a trace on its main screen and holds the app-wide keys.
-
-The trace is made in a thread worker (torch is imported there, never at module level), so
-the first frame appears at once and says it is loading. ``bptrace view`` passes a Trace read
-from JSON and never imports torch at all.
+"""The bptrace app: the traced network on its main screen, and the keys that open the rest —
+lessons, examples, the module view, a model's head, help.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
-from textual.app import App, SystemCommand
+from textual import work
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import Screen
 
-from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
-from bptrace.model.spec import Spec, read_spec
+from bptrace.model.spec import read_spec
 from bptrace.tui.keys import TREE_KEYS, key_rows, palette_commands
 from bptrace.tui.screens.examples import ExamplesScreen
 from bptrace.tui.screens.help import HelpScreen
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.source import Source
+from bptrace.tui.trace_app import READ_ONLY, ModelRef, TraceApp
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
-READ_ONLY = "editing is disabled in `bptrace view`: a JSON file holds numbers, not a model to retrace (open a spec with `bptrace --spec FILE` to edit)"
 LESSONS = {
     "activations": "ActivationsScreen",
     "losses": "LossesScreen",
@@ -38,11 +31,9 @@ LESSONS = {
 }
 
 
-class BptraceApp(App[None]):
-    """Trace a network (in a worker) and show it; lessons, examples and help on keys."""
+class BptraceApp(TraceApp):
+    """The app-wide keys: lessons, training, examples, module and head views, help."""
 
-    CSS_PATH = Path(__file__).parent / "app.tcss"
-    TITLE = "bptrace"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "a",
@@ -76,100 +67,27 @@ class BptraceApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="quit", id="quit"),
     ]
 
-    @dataclass
-    class TraceReady(Message):
-        """A worker traced ``spec`` (None for a ready trace or an example)."""
-
-        trace: Any
-        spec: Spec | None
-
-    @dataclass
-    class TraceFailed(Message):
-        error: str
-
-    def __init__(
-        self,
-        spec: Spec | None = None,
-        trace: Any = None,
-        title: str = "",
-        example: str | None = None,
-        read_only: str = READ_ONLY,
-        model_ref: tuple[str, str | None, float | None] | None = None,
-    ):
-        super().__init__()
-        if trace is not None:
-            self.source = Source(
-                title or "view", trace=trace, read_only=read_only, model_ref=model_ref
-            )
-        elif example in LESSON_EXAMPLES:  # a lesson screen, over the classic network
-            self.source = Source.classic()
-            self.call_later(self.action_lesson, "chain")
-        elif example is not None:
-            self.source = Source.of_example(example)
-        else:
-            self.source = (
-                Source(title or (spec.name if spec else ""), spec=spec)
-                if spec
-                else Source.classic()
-            )
-
-    def get_default_screen(self) -> Screen[Any]:
-        return TraceScreen(self.source.title, self.source.spec, self.source.read_only)
-
-    @property
-    def main(self) -> TraceScreen:
-        """The main screen, at the bottom of the stack."""
-        screen = self.screen_stack[0]
-        assert isinstance(screen, TraceScreen)
-        return screen
-
-    def on_mount(self) -> None:
-        self.open(self.source, first=True)
-
-    def open(self, source: Source, first: bool = False) -> None:
-        """Show ``source``; trace it in a worker after the first frame."""
-        while len(self.screen_stack) > 1:  # close lessons, dialogs, a module view
-            self.pop_screen()
-        if source.example in LESSON_EXAMPLES:  # a lesson screen, over the classic network
-            self.call_after_refresh(self.action_lesson, "chain")
-            source = Source.classic()
-        self.source = source
-        if not first:
-            self.main.reset(source.title, source.spec, source.read_only)
-        if source.trace is not None:
-            self.call_after_refresh(self.post_message, self.TraceReady(source.trace, None))
-        else:
-            self.call_after_refresh(
-                self.main.show_loading, "loading… (importing torch and tracing)"
-            )
-            self.call_after_refresh(self.load, source)
-
-    @work(thread=True, exclusive=True, group="trace")
-    def load(self, source: Source) -> None:
-        """Trace ``source`` with torch in a thread; post the result back."""
-        try:
-            self.post_message(self.TraceReady(source.load(), source.spec))
-        except BptraceError as exc:
-            self.post_message(self.TraceFailed(str(exc)))
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lessons, examples and the module view open from the main views only."""
+        top = type(self.screen).__name__
+        if action == "modules":
+            return top == "TraceScreen"
+        if action == "neurons":
+            return top == "ModuleTraceScreen"
+        if action in ("lesson", "training", "examples"):
+            return top in ("TraceScreen", "ModuleTraceScreen")
+        return True
 
     @work(thread=True, exclusive=True, group="modules")
-    def load_modules(self, source: Source) -> None:
-        """Trace ``source`` per module (torch, in a thread) and open the module screen."""
+    def action_modules(self) -> None:
+        """Trace the source per module (torch, in a thread) and open the module screen."""
+        self.call_from_thread(self.notify, "tracing per module…")
         try:
-            tr = source.load_modules()
+            tr = self.source.load_modules()
         except BptraceError as exc:
             self.post_message(self.TraceFailed(str(exc)))
         else:
             self.call_from_thread(self.show_modules, tr, back=True)
-
-    def show_modules(self, tr: Any, back: bool) -> None:
-        from bptrace.tui.screens.modules import ModuleTraceScreen
-
-        self.push_screen(ModuleTraceScreen(tr, self.source.title, back=back))
-
-    def action_modules(self) -> None:
-        self.notify("tracing per module…")
-        self.load_modules(self.source)
 
     @work(thread=True, exclusive=True, group="head")
     def action_neurons(self) -> None:
@@ -181,45 +99,6 @@ class BptraceApp(App[None]):
         else:
             why = "the head of a larger model is shown read-only"
             self.call_from_thread(self.show_trace, tr, tr.network.name or "head", why)
-
-    @on(TraceScreen.RetraceRequested)
-    def retrace(self, event: TraceScreen.RetraceRequested) -> None:
-        self.notify(f"retracing with {event.why}…")
-        self.load(Source(self.source.title, spec=event.spec))
-
-    @on(TraceReady)
-    def trace_ready(self, message: TraceReady) -> None:
-        from bptrace.model.trace import Trace
-
-        if not isinstance(message.trace, Trace):
-            self.show_modules(message.trace, back=False)
-            return
-        self.main.spec = message.spec or self.main.spec
-        self.main.trace = message.trace
-        from bptrace.model.health import check
-
-        flags = check(message.trace)
-        if flags:
-            lines = "\n".join(f.line() for f in flags[:4]) + ("\n…" if len(flags) > 4 else "")
-            self.notify(f"{lines}\npress m for the module view", title="gradient health", timeout=8)
-
-    @on(TraceFailed)
-    def trace_failed(self, message: TraceFailed) -> None:
-        self.notify(message.error, title="could not trace", severity="error")
-        if self.main.trace is None:
-            self.main.show_loading(f"✗ {message.error}")
-
-    # -- app-wide actions --------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Lessons, examples and the module view open from the main views only."""
-        top = type(self.screen).__name__
-        if action == "modules":
-            return top == "TraceScreen"
-        if action == "neurons":
-            return top == "ModuleTraceScreen"
-        if action in ("lesson", "training", "examples"):
-            return top in ("TraceScreen", "ModuleTraceScreen")
-        return True
 
     def action_lesson(self, name: str) -> None:
         import importlib
@@ -271,7 +150,7 @@ def run(
     title: str | None = None,
     example: str | None = None,
     read_only: str = READ_ONLY,
-    model_ref: tuple[str, str | None, float | None] | None = None,
+    model_ref: ModelRef | None = None,
 ) -> int:
     """Open the app on a spec file (or the classic network), an example, or a ready trace."""
     spec = read_spec(spec_path) if spec_path else None
