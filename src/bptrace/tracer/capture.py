@@ -102,10 +102,11 @@ def _module_activation(module: nn.Module, where: str, x: torch.Tensor) -> Activa
 class Recorder(TorchFunctionMode):
     """Collects :class:`Event` objects while a model runs forward."""
 
-    def __init__(self) -> None:
+    def __init__(self, track_depth: bool = True) -> None:
         super().__init__()
         self.events: list[Event] = []
         self.depth = 0  # > 0 while inside a hooked leaf module
+        self.track_depth = track_depth  # only needed while function calls are caught too
 
     def __torch_function__(
         self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
@@ -153,11 +154,13 @@ class Recorder(TorchFunctionMode):
     def pre_hook(self, module: nn.Module, args: tuple[Any, ...]) -> None:
         if self.depth == 0 and getattr(module, "inplace", False) and args:
             self.protect(args[0])
-        self.depth += 1
+        if self.track_depth:
+            self.depth += 1
 
     def make_hook(self, where: str) -> Callable[[nn.Module, tuple[Any, ...], Any], None]:
         def hook(module: nn.Module, args: tuple[Any, ...], out: Any) -> None:
-            self.depth -= 1
+            if self.track_depth:
+                self.depth -= 1
             if self.depth > 0 or isinstance(module, nn.Identity):
                 return
             x = args[0] if args else None
@@ -191,16 +194,18 @@ def _plain_sequential(model: nn.Module) -> bool:
 def recording(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> Iterator[Recorder]:
     """Hook every leaf module of ``model`` (``modules`` is its ``named_modules()``) and
     activation functions; unhook on exit."""
-    rec = Recorder()
+    plain = _plain_sequential(model)  # nothing but modules runs: no function calls to catch
+    rec = Recorder(track_depth=not plain)
     handles = []
     try:
         for where, module in modules:
             if next(module.children(), None) is None:
-                handles.append(module.register_forward_pre_hook(rec.pre_hook))
+                if not plain or getattr(module, "inplace", False):  # depth, or in-place copies
+                    handles.append(module.register_forward_pre_hook(rec.pre_hook))
                 handles.append(
                     module.register_forward_hook(rec.make_hook(where or type(module).__name__))
                 )
-        if _plain_sequential(model):  # nothing but modules runs: no function calls to catch
+        if plain:
             yield rec
         else:
             with rec:

@@ -65,15 +65,14 @@ def _as_matrix(a: torch.Tensor) -> np.ndarray:
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
-def _check_inputs(model: nn.Module, inputs: object, targets: object) -> torch.dtype:
-    if not isinstance(model, nn.Module):
-        raise BptraceError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+def _check_inputs(
+    model: nn.Module, params: dict[str, nn.Parameter], inputs: object, targets: object
+) -> torch.dtype:
     if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
         raise BptraceError("inputs and targets must be torch tensors")
-    params = list(model.parameters())
     if not params:
         raise BptraceError("the model has no parameters to trace")
-    dtype = params[0].dtype
+    dtype = next(iter(params.values())).dtype
     if inputs.dtype != dtype:
         raise BptraceError(f"inputs are {inputs.dtype} but the model's parameters are {dtype}")
     if inputs.dim() not in (1, 2):
@@ -92,9 +91,11 @@ def trace_mlp(
     name: str | None = None,
 ) -> Trace:
     """Run one forward and backward pass with hooks; return every value and gradient."""
-    dtype = _check_inputs(model, inputs, targets)
+    if not isinstance(model, nn.Module):
+        raise BptraceError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     modules = list(model.named_modules())
     params = dict(model.named_parameters())
+    dtype = _check_inputs(model, params, inputs, targets)
     frozen = [p for p in params.values() if not p.requires_grad]
     x = inputs.detach().clone().requires_grad_(True)
     try:
