@@ -527,22 +527,6 @@ def check_types(
     return tuple(xs)
 
 
-def check_inputs(
-    model: object, inputs: object, targets: object, loss_fn: object
-) -> tuple[torch.Tensor, ...]:
-    """Refuse what cannot be traced, with a message naming it; the inputs as a tuple."""
-    xs = check_types(model, inputs, targets, loss_fn)
-    assert isinstance(model, nn.Module)
-    params = list(model.parameters())
-    if not params:
-        raise BptraceError(f"the model ({type(model).__name__}) has no parameters to trace")
-    if not any(p.requires_grad for p in params):
-        raise BptraceError(
-            f"no parameter of the model ({type(model).__name__}) requires grad: nothing to trace"
-        )
-    return tuple(xs)
-
-
 def _loss(loss_fn: Callable[..., Any], output: Any, targets: torch.Tensor) -> torch.Tensor:
     name = _name(loss_fn)
     if isinstance(loss_fn, ELEMENTWISE_LOSSES):
