@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from bptrace.model.modules import TENSOR_LIMIT, ModuleTrace, Stats
-from bptrace.tracer.modules import tensor_stats, trace_modules
+from bptrace.tracer.modules import trace_modules
+from bptrace.tracer.tensorstats import tensor_stats
 
 D = torch.float64
 

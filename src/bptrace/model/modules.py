@@ -28,7 +28,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -393,18 +393,83 @@ class ModuleStep:
         }
 
 
-@dataclass
-class ModuleTrace:
-    """Everything one forward and one backward pass computed, per module call."""
+class Parts(NamedTuple):
+    """What a module trace holds besides the model's description, loss and warnings."""
 
-    model: ModelInfo
     inputs: list[Pair]
     targets: list[TensorInfo]
-    loss: float
     modules: list[ModuleNode]  # the hierarchy, root first, in named_modules order
     calls: list[ModuleCall]  # in the order the calls finished (forward order)
     params: list[ParamInfo]
-    warnings: list[str] = field(default_factory=list)
+
+
+class ModuleTrace:
+    """Everything one forward and one backward pass computed, per module call.
+
+    A tracer may hand over a function that builds the :class:`Parts` (inputs, targets,
+    modules, calls, params) from what it recorded, instead of the parts themselves
+    (:meth:`deferred`): they are built the first time any of them is read.
+    """
+
+    def __init__(
+        self,
+        model: ModelInfo,
+        inputs: list[Pair],
+        targets: list[TensorInfo],
+        loss: float,
+        modules: list[ModuleNode],
+        calls: list[ModuleCall],
+        params: list[ParamInfo],
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.warnings: list[str] = list(warnings or [])
+        self._parts: Parts | None = Parts(inputs, targets, modules, calls, params)
+        self._build: Callable[[], Parts] | None = None
+
+    @classmethod
+    def deferred(
+        cls, model: ModelInfo, loss: float, warnings: list[str], build: Callable[[], Parts]
+    ) -> ModuleTrace:
+        """A trace whose parts ``build()`` makes when first read."""
+        tr = cls(model, [], [], loss, [], [], [], warnings)
+        tr._parts, tr._build = None, build
+        return tr
+
+    @property
+    def parts(self) -> Parts:
+        if self._parts is None:
+            assert self._build is not None
+            self._parts = self._build()
+            self._build = None
+        return self._parts
+
+    @property
+    def inputs(self) -> list[Pair]:
+        return self.parts.inputs
+
+    @property
+    def targets(self) -> list[TensorInfo]:
+        return self.parts.targets
+
+    @property
+    def modules(self) -> list[ModuleNode]:
+        return self.parts.modules
+
+    @property
+    def calls(self) -> list[ModuleCall]:
+        return self.parts.calls
+
+    @property
+    def params(self) -> list[ParamInfo]:
+        return self.parts.params
+
+    def __repr__(self) -> str:
+        return (
+            f"ModuleTrace(model={self.model!r}, loss={self.loss!r}, "
+            f"{len(self.calls)} calls, {len(self.params)} params)"
+        )
 
     # -- lookup -------------------------------------------------------------------------------
     @cached_property
