@@ -30,7 +30,7 @@ from bptrace.model.modules import (
     Stats,
     TensorInfo,
 )
-from bptrace.tracer.record import Record, Slot
+from bptrace.tracer.record import Call, Key, call_names
 from bptrace.tracer.tensorstats import dead_fraction, dtype_name, elements, tensor_stats
 
 DEAD_TYPES: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6)
@@ -50,39 +50,46 @@ class Budget:
         return True
 
 
-@dataclass
-class Node:
-    """One module of the model as it was when traced: its path, and its members as set."""
-
-    path: str
-    module: nn.Module
-    children: list[tuple[str, Any]]
-    params: list[tuple[str, Any]]
+ParamSlot = tuple[str, nn.Module, str, Any]  # a module's path, the module, a name, a parameter
 
 
 @dataclass
 class Recorded:
     """Everything a pass kept, enough to build the trace's parts."""
 
-    nodes: list[Node]
-    records: list[Record]
-    names: list[tuple[str, int]]  # each record's call name and index
-    slots: list[Slot]  # every output slot, in the order first recorded
-    inputs: list[tuple[torch.Tensor, torch.Tensor | None]]  # each input copy, its gradient
-    params: list[tuple[str, torch.Tensor, torch.Tensor | None, bool]]  # name, copy, grad, trainable
-    targets: torch.Tensor
+    named: list[tuple[str, nn.Module]]  # every module, as named_modules() gives them
+    slots: list[ParamSlot]  # every parameter of every module, shared ones at each place
+    calls: list[Call]
+    outputs: dict[Key, tuple[torch.Tensor, Any]]  # every distinct output: value, gradient edge
+    keys: list[Key]  # the outputs that require grad
+    grads: tuple[torch.Tensor | None, ...]  # for the inputs that require grad, the trainable
+    # parameters and the outputs that require grad, in that order
+    inputs: list[torch.Tensor]  # copies
+    names: list[str]  # every parameter's
+    params: list[torch.Tensor]  # a copy of each
+    trainable: list[str]  # the names of those that require grad
+    targets: torch.Tensor  # a copy
     lr: float | None
 
     def build(self) -> Parts:
         """The parts; statistics are still computed only when first read."""
+        grads = iter(self.grads)
+        input_grads = [next(grads) if x.requires_grad else None for x in self.inputs]
+        param_grads = {k: next(grads) for k in self.trainable}
+        output_grads = {k: next(grads) for k in self.keys}
         budget = Budget()
-        values = {id(s): _info(s.value, budget.allows(s.value.numel())) for s in self.slots}
-        inputs = [Pair(_info(x, budget.allows(x.numel())), _opt(g, budget)) for x, g in self.inputs]
-        grads = {id(s): _opt(s.grad, budget) for s in reversed(self.slots)}
-        calls = self._calls(values, grads)
+        values = {k: _info(v, budget.allows(v.numel())) for k, (v, _) in self.outputs.items()}
+        inputs = [
+            Pair(_info(x, budget.allows(x.numel())), _opt(g, budget))
+            for x, g in zip(self.inputs, input_grads, strict=True)
+        ]
+        out_grads = {k: _opt(output_grads.get(k), budget) for k in reversed(self.outputs)}
+        calls = self._calls(values, out_grads)
         params = []
-        for name, p, g, trainable in self.params:
-            if g is None and trainable:
+        trainable = set(self.trainable)
+        for name, p in zip(self.names, self.params, strict=True):
+            g = param_grads.get(name)
+            if g is None and name in trainable:
                 g = torch.zeros_like(p)  # unused in this pass: its gradient is 0
             updated = None
             if self.lr is not None:
@@ -90,58 +97,50 @@ class Recorded:
                 updated = _info(p, keep) if g is None else _made(p, _step(p, g, self.lr), keep)
             module, _, _ = name.rpartition(".")
             value = _info(p, budget.allows(p.numel()))
-            params.append(ParamInfo(name, module, value, _opt(g, budget), trainable, updated))
+            params.append(
+                ParamInfo(name, module, value, _opt(g, budget), name in trainable, updated)
+            )
         targets = [_info(self.targets, budget.allows(self.targets.numel()))]
         return Parts(inputs, targets, self._hierarchy(calls), calls, params)
 
     def _calls(
-        self, values: dict[int, TensorInfo], grads: dict[int, TensorInfo | None]
+        self, values: dict[Key, TensorInfo], grads: dict[Key, TensorInfo | None]
     ) -> list[ModuleCall]:
         calls = []
-        for (name, index), r in zip(self.names, self.records, strict=True):
+        for (name, index), (path, module, shapes, outs) in zip(
+            call_names(self.calls), self.calls, strict=True
+        ):
+            keys = [(id(t), v) for t, v in outs]
             dead: Any = None
-            if isinstance(r.module, DEAD_TYPES) and len(r.outputs) == 1:
-                dead = _dead(r.outputs[0])
+            if isinstance(module, DEAD_TYPES) and len(keys) == 1:
+                dead = _dead(self.outputs[keys[0]][0])
+            pairs = [Pair(values[k], grads[k]) for k in keys]
             calls.append(
                 ModuleCall(
                     name,
-                    r.path,
+                    path,
                     index,
-                    type(r.module).__name__,
-                    [tuple(s) for s in r.inputs],
-                    [Pair(values[id(s)], grads[id(s)]) for s in r.outputs],
+                    type(module).__name__,
+                    [tuple(s) for s in shapes],
+                    pairs,
                     dead,
                 )
             )
         return calls
 
     def _hierarchy(self, calls: list[ModuleCall]) -> list[ModuleNode]:
-        nodes = {}
-        for n in self.nodes:
-            prefix = f"{n.path}." if n.path else ""
-            nodes[n.path] = ModuleNode(
-                n.path,
-                type(n.module).__name__,
-                [f"{prefix}{k}" for k in _distinct(n.children)],
-                [f"{prefix}{k}" for k in _distinct(n.params)],
-            )
-        for node in nodes.values():
-            node.children = [c for c in node.children if c in nodes]  # shared modules once
+        nodes = {path: ModuleNode(path, type(m).__name__) for path, m in self.named}
+        for path in nodes:
+            if path:  # a module is named after its parent: module names have no dots
+                nodes[path.rpartition(".")[0]].children.append(path)
+        seen: set[tuple[str, int]] = set()
+        for path, _, k, p in self.slots:
+            if (path, id(p)) not in seen:  # a parameter set twice on a module is listed once
+                seen.add((path, id(p)))
+                nodes[path].params.append(f"{path}.{k}" if path else k)
         for call in calls:
             nodes[call.path].calls.append(call.name)
         return list(nodes.values())
-
-
-def _distinct(members: list[tuple[str, Any]]) -> list[str]:
-    """The names of the members that are set, each object once (as ``named_children()`` and
-    ``named_parameters(recurse=False)`` list them)."""
-    seen: set[int] = set()
-    out = []
-    for k, v in members:
-        if v is not None and id(v) not in seen:
-            seen.add(id(v))
-            out.append(k)
-    return out
 
 
 def _info(t: torch.Tensor, keep: bool) -> TensorInfo:
@@ -176,8 +175,8 @@ def _step(p: torch.Tensor, g: torch.Tensor, lr: float) -> Callable[[], torch.Ten
     return updated
 
 
-def _dead(slot: Slot) -> Callable[[], float]:
+def _dead(value: torch.Tensor) -> Callable[[], float]:
     def dead() -> float:
-        return dead_fraction(slot.value)
+        return dead_fraction(value)
 
     return dead

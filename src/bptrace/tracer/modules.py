@@ -34,7 +34,7 @@ from torch import nn
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import ModelInfo, ModuleTrace
-from bptrace.tracer.assemble import Node, Recorded
+from bptrace.tracer.assemble import ParamSlot, Recorded
 from bptrace.tracer.record import Recorder, WriteGuard, hooked, plain_tree, run_plain
 
 ELEMENTWISE_LOSSES: tuple[type[nn.Module], ...] = (
@@ -74,61 +74,70 @@ def trace_modules(
         if x.is_floating_point() or x.is_complex():
             x.requires_grad_(True)
     rec = Recorder()
-    with model_kept(st) as saved, torch.random.fork_rng(devices=[]), torch.enable_grad():
-        if all(p.device.type == "cpu" for p in ps):
-            torch.default_generator.manual_seed(0)  # what torch.manual_seed(0) does for the CPU
-        else:
-            torch.manual_seed(0)
+    with model_kept(st) as saved, _seeded(ps), torch.enable_grad():
         output = _forward(model, st, rec, copies)
-        rec.live = []  # the loss rarely writes in place; the version check reports it if it does
+        rec.watching = False  # the loss rarely writes in place; rec.unseen() reports it if so
         loss = _loss(loss_fn, output, targets)
-        wanted = [x for x in copies if x.requires_grad]
         trainable = [k for k, p in originals.items() if p.requires_grad]
-        slots = [s for s in rec.slots if s.edge is not None]
+        outputs, keys, edges = rec.outputs()
         grads = torch.autograd.grad(
             loss,
-            [*wanted, *(originals[k] for k in trainable), *(s.edge for s in slots)],
+            [*(x for x in copies if x.requires_grad), *(originals[k] for k in trainable), *edges],
             allow_unused=True,
         )
-    n_in, n_params = len(wanted), len(trainable)
-    for s, g in zip(slots, grads[n_in + n_params :], strict=True):
-        if g is not None:
-            s.grad, s.grad_version = g, g._version
-    input_grads = iter(grads[:n_in])
-    grad_of = dict(zip(trainable, grads[n_in : n_in + n_params], strict=True))
     recorded = Recorded(
-        st.nodes,
-        rec.records,
-        rec.names(),
-        rec.slots,
-        [(x, next(input_grads) if x.requires_grad else None) for x in copies],
-        [(k, saved[id(p)], grad_of.get(k), p.requires_grad) for k, p in originals.items()],
+        st.named,
+        st.params,
+        rec.calls,
+        outputs,
+        keys,
+        grads,
+        copies,
+        list(originals),
+        saved,
+        trainable,
         targets.detach().clone(),  # the caller's: it may change
         lr,
     )
     info = ModelInfo(name, type(model).__name__, _name(loss_fn), _dtype(ps[0]), lr)
-    warnings = _warnings(model, [n.module for n in st.nodes])
+    warnings = _warnings(model, st.named)
     changed = rec.unseen()
     if changed:
         warnings.append(
-            f"a recorded output or gradient was changed in place by an operation bptrace "
-            f"could not see ({', '.join(dict.fromkeys(changed))}): its statistics and gradient "
-            "are of the changed value"
+            f"a recorded output was changed in place by an operation bptrace could not see "
+            f"({', '.join(dict.fromkeys(changed))}): its statistics and gradient are of the "
+            "changed value"
         )
-    for s in rec.slots:
-        if s.edge is s.tensor and isinstance(s.value, nn.Parameter):  # a module returned a
-            s.snapshot()  # parameter: keep its value as it is now
-    return ModuleTrace.deferred(info, float(loss.detach()), warnings, recorded.build)
+    loss_value = float(loss.detach())
+    tr = ModuleTrace.deferred(info, loss_value, warnings, recorded.build)
+    return tr
+
+
+@contextmanager
+def _seeded(ps: list[nn.Parameter]) -> Iterator[None]:
+    """Every random generator seeded with 0 for the pass, and put back as it was after."""
+    if all(p.device.type == "cpu" for p in ps):
+        generator = torch.default_generator
+        state = generator.get_state()
+        try:
+            generator.manual_seed(0)  # what torch.manual_seed(0) does for the CPU
+            yield
+        finally:
+            generator.set_state(state)
+    else:
+        with torch.random.fork_rng():  # the CPU's and every CUDA device's
+            torch.manual_seed(0)
+            yield
 
 
 def _forward(model: nn.Module, st: Structure, rec: Recorder, copies: list[torch.Tensor]) -> Any:
     """Run the model on the input copies, every module call recorded."""
     guard = WriteGuard(rec)
     try:
-        if len(copies) == 1 and plain_tree([(n.path, n.module) for n in st.nodes]):
-            paths = {id(n.module): n.path for n in st.nodes}
+        if len(copies) == 1 and plain_tree(st.named):
+            paths = {id(m): path for path, m in st.named}
             return run_plain(rec, model, copies[0], paths, guard)
-        with hooked(rec, [(n.path, n.module) for n in st.nodes]), guard:
+        with hooked(rec, st.named), guard:
             return model(*copies)
     except BptraceError:
         raise
@@ -139,18 +148,20 @@ def _forward(model: nn.Module, st: Structure, rec: Recorder, copies: list[torch.
 @dataclass
 class Structure:
     """What ``named_modules``, ``named_parameters`` and ``named_buffers`` give, in their order,
-    found in one walk; ``params`` and ``buffers`` list every (module, name, tensor) slot."""
+    found in one walk. ``params`` lists every parameter slot (module path, module, name,
+    parameter), shared parameters at each place; ``originals`` each parameter once, by its
+    full name."""
 
-    nodes: list[Node]
+    named: list[tuple[str, nn.Module]]
     originals: dict[str, nn.Parameter]
-    params: list[tuple[nn.Module, str, nn.Parameter]]
+    params: list[ParamSlot]
     buffers: list[tuple[nn.Module, str, torch.Tensor]]
 
 
 def _structure(model: nn.Module) -> Structure:
-    nodes: list[Node] = []
+    named: list[tuple[str, nn.Module]] = []
     originals: dict[str, nn.Parameter] = {}
-    params: list[tuple[nn.Module, str, nn.Parameter]] = []
+    params: list[ParamSlot] = []
     buffers: list[tuple[nn.Module, str, torch.Tensor]] = []
     seen: set[int] = set()
     stack: list[tuple[str, nn.Module]] = [("", model)]
@@ -159,56 +170,66 @@ def _structure(model: nn.Module) -> Structure:
         if id(m) in seen:
             continue
         seen.add(id(m))
+        named.append((path, m))
         prefix = f"{path}." if path else ""
-        children = list(m._modules.items())
-        own = list(m._parameters.items())
-        nodes.append(Node(path, m, children, own))
-        for k, p in own:
-            if p is not None:
-                params.append((m, k, p))
-                if id(p) not in seen:  # parameters and modules never share an id
-                    seen.add(id(p))
-                    originals[f"{prefix}{k}"] = p
+        if m._parameters:
+            for k, p in m._parameters.items():
+                if p is not None:
+                    params.append((path, m, k, p))
+                    if id(p) not in seen:  # parameters and modules never share an id
+                        seen.add(id(p))
+                        originals[f"{prefix}{k}"] = p
         if m._buffers:
             buffers.extend((m, k, b) for k, b in m._buffers.items() if b is not None)
-        if children:
-            stack.extend((f"{prefix}{k}", c) for k, c in reversed(children) if c is not None)
-    return Structure(nodes, originals, params, buffers)
+        if m._modules:
+            stack.extend(
+                (f"{prefix}{k}", c) for k, c in reversed(m._modules.items()) if c is not None
+            )
+    return Structure(named, originals, params, buffers)
+
+
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+RUNNING = frozenset({"running_mean", "running_var", "num_batches_tracked"})
 
 
 @contextmanager
-def model_kept(st: Structure) -> Iterator[dict[int, torch.Tensor]]:
-    """The pass runs on the model's own parameters and on copies of its buffers (so batch
-    norm's running statistics stay as they were): on exit every buffer is put back, any
+def model_kept(st: Structure) -> Iterator[list[torch.Tensor]]:
+    """The pass runs on the model's own parameters and buffers, and leaves them as they were.
+
+    Batch norm's running statistics (``nn.BatchNorm1d/2d/3d``): in train mode they are set
+    aside for the pass (batch norm then normalises by the batch's statistics, as it does in
+    train mode anyway, and updates nothing); in eval mode batch norm only reads them. Every
+    other buffer is swapped for a copy during the pass. On exit every buffer is put back, any
     parameter replaced is put back and any written in place gets its values back. Yields a
-    copy of every parameter (by ``id``), taken before the pass."""
-    params: list[tuple[dict[str, Any], str, nn.Parameter]]
-    params = [(m._parameters, k, p) for m, k, p in st.params]
-    versions = [p._version for _, _, p in params]
-    saved: dict[int, torch.Tensor] = {}
-    buffers: list[tuple[dict[str, Any], str, torch.Tensor]]
-    buffers = [(m._buffers, k, b) for m, k, b in st.buffers]
+    copy of every parameter (in ``st.originals`` order), taken before the pass."""
+    versions = [p._version for _, _, _, p in st.params]
+    swaps: list[tuple[dict[str, Any], str, torch.Tensor, torch.Tensor | None]] = []
     with torch.no_grad():
-        for _, _, p in params:
-            if id(p) not in saved:
-                saved[id(p)] = p.clone()
+        saved = [p.clone() for p in st.originals.values()]
         copies: dict[int, torch.Tensor] = {}
-        for _, _, b in buffers:
-            if id(b) not in copies:
-                copies[id(b)] = b.clone()
+        for m, k, b in st.buffers:
+            if type(m) in BATCH_NORMS and k in RUNNING:
+                if m.training:
+                    swaps.append((m._buffers, k, b, None))
+            else:
+                if id(b) not in copies:
+                    copies[id(b)] = b.clone()
+                swaps.append((m._buffers, k, b, copies[id(b)]))
     try:
-        for d, k, b in buffers:
-            d[k] = copies[id(b)]
+        for d, k, _, stand_in in swaps:
+            d[k] = stand_in
         yield saved
     finally:
         with torch.no_grad():
-            for d, k, b in buffers:
+            for d, k, b, _ in swaps:
                 d[k] = b
-            for (d, k, p), v in zip(params, versions, strict=True):
+            by_id = {id(p): c for p, c in zip(st.originals.values(), saved, strict=True)}
+            for (_, m, k, p), v in zip(st.params, versions, strict=True):
+                d = m._parameters
                 if d.get(k) is not p:
                     d[k] = p
                 if p._version != v:
-                    p.copy_(saved[id(p)])
+                    p.copy_(by_id[id(p)])
 
 
 @contextmanager
@@ -276,13 +297,13 @@ def _loss(loss_fn: Callable[..., Any], output: Any, targets: torch.Tensor) -> to
     return loss
 
 
-def _warnings(model: nn.Module, modules: list[nn.Module]) -> list[str]:
+def _warnings(model: nn.Module, named: list[tuple[str, nn.Module]]) -> list[str]:
     out = []
     if model.training:
         kinds = sorted(
             {
                 type(m).__name__
-                for m in modules
+                for _, m in named
                 if isinstance(m, (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm))
             }
         )

@@ -1,10 +1,10 @@
 """Record every module call of one forward pass, doing as little as possible while it runs.
 
-Each call becomes a :class:`Record`: the module's path, the module, its input shapes and one
-:class:`Slot` per output tensor. A slot holds the tensor, its version counter and its gradient
-edge as they were when the module returned it; a tensor returned by several modules (a
-Sequential and its last child) gets one slot. Everything else (names, statistics, the
-trace's objects) is worked out afterwards from these records (see ``tracer/assemble.py``).
+Each call is kept as it happened: the module's path, the module, its input shapes, and each
+output tensor with its version counter. An output is known by its identity and version (a
+tensor returned by several modules, a Sequential and its last child, is one output; the same
+tensor returned again after an in-place write is another). Everything else (names,
+statistics, the trace's objects) is worked out afterwards (``tracer/assemble.py``).
 
 Two ways to run the model:
 
@@ -13,8 +13,8 @@ Two ways to run the model:
   registered and nothing is added to a module call;
 - :func:`hooked`: a forward hook on every module, for any other model.
 
-In-place writes: before a recorded output's storage is written in place, the slot copies its
-value (:meth:`Recorder.before_write`), so its statistics are of the value the module
+In-place writes: just before a recorded output's storage is written in place, its value is
+copied (:meth:`Recorder.before_write`), so its statistics are of the value the module
 returned. :class:`WriteGuard` (a torch function mode) sees every in-place torch operation
 coming while code we do not know runs (a custom ``forward``); built-in ``torch.nn`` modules
 only write in place through their ``inplace`` flag, which :func:`run_plain` checks itself. A
@@ -26,7 +26,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -36,47 +35,107 @@ from torch.overrides import TorchFunctionMode
 
 from bptrace.model.modules import ROOT
 
+Output = tuple[torch.Tensor, int]  # an output tensor, and its version counter when returned
+Key = tuple[int, int]  # an output by identity and version: what a module returned, once
+Call = tuple[str, nn.Module, list[torch.Size], list[Output]]  # path, module, input shapes, outputs
 
-class Slot:
-    """One recorded output (shared by every call that returned it) and its gradient.
 
-    ``value`` is the tensor itself until an in-place write to its storage is seen coming;
-    then a copy taken just before. ``edge`` is what ∂loss/∂output is taken with respect to:
-    the tensor itself, or, once an in-place write to it is seen coming, its gradient edge as
-    it was just before (so the gradient is of the value the module returned).
-    """
+class Recorder:
+    """The calls of one forward pass, in the order they finished, and the copies taken of
+    recorded outputs just before an in-place write (with where their gradient is read)."""
 
-    __slots__ = ("_address", "edge", "grad", "grad_version", "tensor", "value", "version")
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.copies: dict[Key, tuple[torch.Tensor, Any]] = {}  # key → (value, gradient edge)
+        self.watching = True  # False once the model has run: later writes are not ours to see
+        self._addresses: dict[int, int | None] = {}
 
-    def __init__(self, tensor: torch.Tensor) -> None:
-        self.tensor = tensor  # held so its id is not reused while recording
-        self.value = tensor
-        self.version = tensor._version
-        self.edge: Any = tensor if tensor.requires_grad else None
-        self.grad: torch.Tensor | None = None
-        self.grad_version = 0
-        self._address: int | None = -1  # not looked up yet
+    def record(self, path: str, module: nn.Module, args: Any, out: Any) -> None:
+        """``module`` (at ``path``) returned ``out`` for the positional/keyword ``args``."""
+        if type(out) is torch.Tensor:
+            outs = [(out, out._version)]
+        else:
+            outs = [(t, t._version) for t in tensors(out)]
+        single = type(args) is torch.Tensor
+        self.calls.append((path, module, [args.shape] if single else _shapes(args), outs))
 
-    def address(self) -> int | None:
-        if self._address == -1:
-            self._address = _address(self.tensor)
-        return self._address
+    def before_write(self, t: torch.Tensor) -> None:
+        """``t`` is about to be written in place: copy the recorded values it would change, and
+        pin where their gradients are read (a later write re-routes the tensor's history)."""
+        if not self.watching:
+            return
+        address = _address(t)
+        if address is None:
+            return
+        for _, _, _, outs in self.calls:
+            for o, version in outs:
+                if o._version != version or (id(o), version) in self.copies:
+                    continue  # already changed (too late to copy), or copied
+                if self._address(o) == address:
+                    edge = _edge(o) if o.requires_grad else None
+                    with torch.no_grad():
+                        self.copies[(id(o), version)] = (o.clone(), edge)
 
-    def snapshot(self) -> None:
-        """Copy the value, and pin where its gradient is read, before it is overwritten (if
-        it is still as recorded)."""
-        if self.value._version == self.version:
-            if self.edge is self.tensor:
-                self.edge = _edge(self.tensor)
-            with torch.no_grad():
-                self.value = self.value.clone()
-            self.version = self.value._version
+    def _address(self, t: torch.Tensor) -> int | None:
+        found = self._addresses.get(id(t), -1)
+        if found == -1:
+            found = self._addresses[id(t)] = _address(t)
+        return found
 
-    def changed(self) -> bool:
-        """Whether the value or the gradient changed after it was recorded."""
-        return self.value._version != self.version or (
-            self.grad is not None and self.grad._version != self.grad_version
-        )
+    def outputs(self) -> tuple[dict[Key, tuple[torch.Tensor, Any]], list[Key], list[Any]]:
+        """Every distinct output, in the order first returned: its value (a copy if it was
+        overwritten in place, or if it is a parameter, which the caller may change) and what
+        its gradient is taken with respect to (None if it does not require grad); then the
+        keys of those that require grad, and what."""
+        out: dict[Key, tuple[torch.Tensor, Any]] = {}
+        keys: list[Key] = []
+        edges: list[Any] = []
+        copies = self.copies
+        for _, _, _, outs in self.calls:
+            for t, version in outs:
+                key = (id(t), version)
+                if key in out:
+                    continue
+                found = copies.get(key)
+                if found is None:
+                    if type(t) is not torch.Tensor and isinstance(t, nn.Parameter):
+                        with torch.no_grad():
+                            found = (t.clone(), t)
+                    else:
+                        found = (t, t if t.requires_grad else None)
+                out[key] = found
+                if found[1] is not None:
+                    keys.append(key)
+                    edges.append(found[1])
+        return out, keys, edges
+
+    def unseen(self) -> list[str]:
+        """The calls whose output changed after it was returned without being seen coming."""
+        copies = self.copies
+        names = None
+        changed = []
+        for i, (_, _, _, outs) in enumerate(self.calls):
+            for t, version in outs:
+                if t._version != version and (id(t), version) not in copies:
+                    names = names or call_names(self.calls)
+                    changed.append(names[i][0])
+                    break
+        return changed
+
+
+def call_names(calls: list[Call]) -> list[tuple[str, int]]:
+    """Each call's name and call index: ``block.relu``, then ``block.relu#2`` (2)."""
+    counts: dict[str, int] = {}
+    out = []
+    for path, _, _, _ in calls:
+        index = counts[path] = counts.get(path, 0) + 1
+        base = path or ROOT
+        out.append((base if index == 1 else f"{base}#{index}", index))
+    return out
+
+
+def _shapes(args: Any) -> list[torch.Size]:
+    return [t.shape for t in tensors(args)]
 
 
 def _edge(t: torch.Tensor) -> Any:
@@ -95,81 +154,6 @@ def _address(t: torch.Tensor) -> int | None:
         return int(t.untyped_storage().data_ptr())
     except (RuntimeError, NotImplementedError, TypeError):  # sparse, meta, ... tensors
         return None
-
-
-@dataclass(slots=True)
-class Record:
-    """One module call as it happened: who, on what input shapes, returning which outputs."""
-
-    path: str
-    module: nn.Module
-    inputs: list[torch.Size]
-    outputs: list[Slot]
-
-
-class Recorder:
-    """The records of one forward pass, in the order the calls finished."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.slots: list[Slot] = []  # every slot, in the order first recorded
-        self._by_key: dict[tuple[int, int], Slot] = {}
-        self.live: list[Slot] = []  # slots an in-place write could still overwrite
-
-    def record(self, path: str, module: nn.Module, args: Any, out: Any) -> None:
-        """``module`` (at ``path``) returned ``out`` for the positional/keyword ``args``."""
-        if type(out) is torch.Tensor:
-            outputs = [self.slot(out)]
-        else:
-            outputs = [self.slot(t) for t in tensors(out)]
-        single = type(args) is torch.Tensor
-        shapes = [args.shape] if single else [t.shape for t in tensors(args)]
-        self.records.append(Record(path, module, shapes, outputs))
-
-    def slot(self, t: torch.Tensor) -> Slot:
-        key = (id(t), t._version)
-        found = self._by_key.get(key)
-        if found is not None and found.tensor is t:
-            return found
-        slot = self._by_key[key] = Slot(t)
-        self.slots.append(slot)
-        self.live.append(slot)
-        return slot
-
-    def before_write(self, t: torch.Tensor) -> None:
-        """``t`` is about to be written in place: copy the recorded values it would change."""
-        if not self.live:
-            return
-        address = _address(t)
-        if address is None:
-            return
-        still = []
-        for slot in self.live:
-            if slot.address() == address:
-                slot.snapshot()
-            else:
-                still.append(slot)
-        self.live = still
-
-    def names(self) -> list[tuple[str, int]]:
-        """Each call's name and call index: ``block.relu``, then ``block.relu#2`` (2)."""
-        counts: dict[str, int] = {}
-        out = []
-        for r in self.records:
-            index = counts[r.path] = counts.get(r.path, 0) + 1
-            base = r.path or ROOT
-            out.append((base if index == 1 else f"{base}#{index}", index))
-        return out
-
-    def unseen(self) -> list[str]:
-        """The calls whose output or gradient changed without being seen coming."""
-        if not any(s.changed() for s in self.slots):
-            return []
-        return [
-            name
-            for (name, _), r in zip(self.names(), self.records, strict=True)
-            if any(s.changed() for s in r.outputs)
-        ]
 
 
 def tensors(obj: Any) -> Iterator[torch.Tensor]:
@@ -314,7 +298,7 @@ class WriteGuard(TorchFunctionMode):
             kind = WRITE_KINDS[func] = _write_kind(func)
         except TypeError:  # unhashable
             kind = _write_kind(func)
-        if (kind is not None or "out" in kwargs) and self.rec.live:
+        if (kind is not None or "out" in kwargs) and self.rec.watching:
             self._before(kind, args, kwargs)
         return func(*args, **kwargs)
 
