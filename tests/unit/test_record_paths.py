@@ -157,3 +157,58 @@ def test_an_output_that_is_a_parameter_is_kept_as_it_was() -> None:
     with torch.no_grad():
         model.gives.scale.fill_(5.0)
     np.testing.assert_array_equal(tr.call("gives").outputs[0].value.array(), [1.0, 1.0, 1.0])
+
+
+# -- the wrapped run: any other model ----------------------------------------------------------
+class Net(nn.Module):
+    """A custom forward around builtin containers: traced by wrapping each module's forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(5)
+        self.features = nn.Sequential(
+            nn.Flatten(), nn.Linear(36, 6, dtype=D), nn.ReLU(), nn.Linear(6, 6, dtype=D)
+        )
+        self.head = nn.Linear(6, 6, dtype=D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.features(x)
+        y[:, 0] = 5.0  # the user's own in-place write into the features' output
+        out: torch.Tensor = self.head(y)
+        return out
+
+
+def test_forwards_are_put_back_and_an_own_forward_survives() -> None:
+    model = Net()
+    marker = model.head.forward  # a bound method set on the instance, as some tools do
+    model.head.forward = marker  # type: ignore[method-assign]
+    tr = trace_modules(*_case(model))
+    assert [c.name for c in tr.calls] == [
+        "features.0",
+        "features.1",
+        "features.2",
+        "features.3",
+        "features",
+        "head",
+        "(model)",
+    ]
+    assert model.head.__dict__["forward"] is marker
+    assert all("forward" not in m.__dict__ for m in model.modules() if m is not model.head)
+
+
+def test_the_users_in_place_write_is_seen_inside_a_builtin_container() -> None:
+    model = Net()
+    tr = trace_modules(*_case(model))
+    features = tr.call("features").outputs[0].value.stats
+    assert features.max < 5.0  # as the Sequential returned it, not after y[:, 0] = 5
+    assert not any("changed in place" in w for w in tr.warnings)
+    same_stats(features, reference(_case(Net()))[0]["features"][0])
+
+
+def test_a_forward_hook_that_replaces_the_output_is_recorded_after_it() -> None:
+    model = Net()
+    model.head.register_forward_hook(lambda m, a, out: out * 0.0)
+    tr = trace_modules(*_case(model))
+    head = tr.call("head").outputs[0].value.stats
+    assert head.norm == 0.0 and tr.call("(model)").outputs[0].value.stats.norm == 0.0
+    assert len(model.head._forward_hooks) == 1

@@ -35,7 +35,7 @@ from torch import nn
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import ModelInfo, ModuleTrace
 from bptrace.tracer.assemble import ParamSlot, Recorded
-from bptrace.tracer.record import Recorder, WriteGuard, hooked, plain_tree, run_plain
+from bptrace.tracer.record import Recorder, WriteGuard, plain_tree, run_plain, wrapped
 
 ELEMENTWISE_LOSSES: tuple[type[nn.Module], ...] = (
     nn.MSELoss,
@@ -137,7 +137,7 @@ def _forward(model: nn.Module, st: Structure, rec: Recorder, copies: list[torch.
         if len(copies) == 1 and plain_tree(st.named):
             paths = {id(m): path for path, m in st.named}
             return run_plain(rec, model, copies[0], paths, guard)
-        with hooked(rec, st.named), guard:
+        with wrapped(rec, st.named, guard), guard:
             return model(*copies)
     except BptraceError:
         raise

@@ -11,7 +11,8 @@ Two ways to run the model:
 - :func:`run_plain` for a tree of plain ``nn.Sequential`` containers: it does what
   ``Sequential.forward`` does, child by child, and records each call itself, so no hook is
   registered and nothing is added to a module call;
-- :func:`hooked`: a forward hook on every module, for any other model.
+- :func:`wrapped` for any other model: each module's ``forward`` is shadowed, for the pass,
+  by a wrapper that records the call (a forward hook where a hook could replace the output).
 
 In-place writes: just before a recorded output's storage is written in place, its value is
 copied (:meth:`Recorder.before_write`), so its statistics are of the value the module
@@ -235,28 +236,94 @@ def run_plain(
     return out
 
 
-# -- hooks, for any other model --------------------------------------------------------------------
+# -- any other model: each module's forward wrapped ---------------------------------------------
+_UNSET = object()
+
+
 @contextmanager
-def hooked(rec: Recorder, named: list[tuple[str, nn.Module]]) -> Iterator[None]:
-    """A forward hook on every module (``named``: the model's ``named_modules()``), removed
-    on exit whatever happens."""
-    handles = []
+def wrapped(rec: Recorder, named: list[tuple[str, nn.Module]], guard: WriteGuard) -> Iterator[None]:
+    """Every module (``named``: the model's ``named_modules()``) records its calls while the
+    context is open; everything is put back on exit whatever happens.
+
+    A module's ``forward`` is shadowed by a recording wrapper set on the instance (module calls
+    then take torch's hook-free path). Where a forward hook could replace the module's output
+    (the module has forward hooks of its own, or a global one is set), a forward hook records
+    what the hooks return instead."""
+    import torch.nn.modules.module as mm
+
+    undo: list[Callable[[], None]] = []
+    global_hooks = bool(getattr(mm, "_global_forward_hooks", None))
     try:
         for path, module in named:
-            handles.append(module.register_forward_hook(_hook(rec, path), with_kwargs=True))
+            if global_hooks or module._forward_hooks:
+                hook = module.register_forward_hook(_hook(rec, path), with_kwargs=True)
+                undo.append(hook.remove)
+            else:
+                own = module.__dict__
+                undo.append(_restorer(own, own.get("forward", _UNSET)))
+                own["forward"] = _wrapper(rec, path, module, module.forward, guard)
         yield
     finally:
-        for handle in handles:
-            handle.remove()
+        for step in reversed(undo):
+            step()
+
+
+def _restorer(own: dict[str, Any], before: Any) -> Callable[[], None]:
+    def restore() -> None:
+        if before is _UNSET:
+            own.pop("forward", None)
+        else:
+            own["forward"] = before
+
+    return restore
+
+
+def _wrapper(
+    rec: Recorder, path: str, module: nn.Module, forward: Callable[..., Any], guard: WriteGuard
+) -> Callable[..., Any]:
+    if _builtin(module):  # torch's own code: it writes in place only through its inplace flag
+        inplace = module.__dict__.get("inplace") is True
+
+        def builtin(*args: Any, **kwargs: Any) -> Any:
+            if inplace and args and isinstance(args[0], torch.Tensor):
+                rec.before_write(args[0])
+            paused = guard.pause()
+            try:
+                out = forward(*args, **kwargs)
+            finally:
+                if paused:
+                    guard.resume()
+            _record(rec, path, module, args, kwargs, out)
+            return out
+
+        return builtin
+
+    def own(*args: Any, **kwargs: Any) -> Any:  # the user's code: the guard must watch it
+        resumed = guard.resume()
+        try:
+            out = forward(*args, **kwargs)
+        finally:
+            if resumed:
+                guard.pause()
+        _record(rec, path, module, args, kwargs, out)
+        return out
+
+    return own
+
+
+def _record(
+    rec: Recorder, path: str, module: nn.Module, args: Any, kwargs: dict[str, Any], out: Any
+) -> None:
+    with torch._C.DisableTorchFunction():  # our own reads need no WriteGuard
+        rec.record(path, module, args[0] if len(args) == 1 and not kwargs else (args, kwargs), out)
 
 
 def _hook(rec: Recorder, path: str) -> Callable[..., None]:
     def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         with torch._C.DisableTorchFunction():  # our own reads need no WriteGuard
-            if not kwargs and len(args) == 1:
-                rec.record(path, module, args[0], out)
-            else:
-                rec.record(path, module, (args, kwargs), out)
+            rec.record(
+                path, module, args[0] if len(args) == 1 and not kwargs else (args, kwargs), out
+            )
 
     return hook
 
@@ -282,6 +349,36 @@ class WriteGuard(TorchFunctionMode):
     def __init__(self, rec: Recorder) -> None:
         super().__init__()
         self.rec = rec
+        self.entered = 0  # how many times entered and not exited
+        self.on = False  # whether it is on the torch function mode stack now
+
+    def __enter__(self) -> WriteGuard:
+        super().__enter__()  # type: ignore[no-untyped-call]
+        self.entered += 1
+        self.on = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.entered -= 1
+        self.on = self.entered > 0
+        super().__exit__(*exc)  # type: ignore[no-untyped-call]
+
+    def pause(self) -> bool:
+        """Stop watching, if this guard is the innermost torch function mode; True if so."""
+        n = torch._C._len_torch_function_stack()
+        if self.on and n and torch._C._get_function_stack_at(n - 1) is self:
+            torch._C._pop_torch_function_stack()
+            self.on = False
+            return True
+        return False
+
+    def resume(self) -> bool:
+        """Watch again, if entered but paused; True if so."""
+        if self.on or not self.entered:
+            return False
+        torch._C._push_on_torch_function_stack(self)
+        self.on = True
+        return True
 
     def __torch_function__(
         self,
