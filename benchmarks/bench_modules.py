@@ -8,9 +8,11 @@ are medians over the repetitions, ratios are against plain. Budget (issue 5): ca
 are deferred until first read). "+stats" is capture followed by ``ModuleTrace.settle()``, which
 computes every statistic as export, health and the app do on first use: the whole cost.
 
-Cases: (a) the ``small-cnn`` example (1×1×8×8, float64), and (b) a ResNet-style stack of
-basic blocks (conv-BN-ReLU-conv-BN + identity, ReLU), about 1M parameters, batch 16, 3×16×16
-float32 input, CrossEntropyLoss. "plain" is what a user's training step costs without the
+Cases: (a) the ``small-cnn`` example (1×1×8×8, float64): an ``nn.Sequential``, run child by
+child; (a') the same layers and weights in a model class with its own ``forward`` (features,
+then head), as people write models: run with every module's forward wrapped; (b) a
+ResNet-style stack of basic blocks (conv-BN-ReLU-conv-BN + identity, ReLU), about 1M
+parameters, batch 16, 3×16×16 float32 input, CrossEntropyLoss (wrapped, like (a')). "plain" is what a user's training step costs without the
 optimizer: ``loss_fn(model(x), t).backward()`` on the model itself (grads zeroed before).
 """
 
@@ -45,6 +47,25 @@ class Block(nn.Module):
         y = self.relu(self.bn1(self.conv1(x)))
         out: torch.Tensor = self.relu(self.bn2(self.conv2(y)) + x)
         return out
+
+
+class CustomCNN(nn.Module):
+    """The small CNN's layers behind a forward of its own."""
+
+    def __init__(self, seq: nn.Sequential) -> None:
+        super().__init__()
+        layers = list(seq)
+        self.features = nn.Sequential(*layers[:8])
+        self.head = nn.Sequential(*layers[8:])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.head(self.features(x))
+        return out
+
+
+def custom_cnn() -> tuple[nn.Module, torch.Tensor, torch.Tensor, nn.Module]:
+    model, x, t, loss_fn = small_cnn()
+    return CustomCNN(model), x, t, loss_fn
 
 
 def resnet_stack() -> tuple[nn.Module, torch.Tensor, torch.Tensor, nn.Module]:
@@ -92,10 +113,10 @@ def timed(fn: Callable[..., None], *args: Any) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--reps", type=int, default=31)
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    cases = {"small-cnn": small_cnn(), "resnet-stack": resnet_stack()}
+    cases = {"small-cnn": small_cnn(), "custom-cnn": custom_cnn(), "resnet-stack": resnet_stack()}
     print(
         f"torch {torch.__version__}, {platform.machine()}, {torch.get_num_threads()} threads, "
         f"{args.reps} repetitions, medians"

@@ -116,7 +116,7 @@ def trace_modules(
 @contextmanager
 def _seeded(ps: list[nn.Parameter]) -> Iterator[None]:
     """Every random generator seeded with 0 for the pass, and put back as it was after."""
-    if all(p.device.type == "cpu" for p in ps):
+    if all(p.is_cpu for p in ps):
         generator = torch.default_generator
         state = generator.get_state()
         try:

@@ -251,31 +251,26 @@ def wrapped(rec: Recorder, named: list[tuple[str, nn.Module]], guard: WriteGuard
     what the hooks return instead."""
     import torch.nn.modules.module as mm
 
-    undo: list[Callable[[], None]] = []
+    hooks = []
+    shadowed: list[tuple[dict[str, Any], Any]] = []  # (a module's __dict__, its own forward)
     global_hooks = bool(getattr(mm, "_global_forward_hooks", None))
     try:
         for path, module in named:
             if global_hooks or module._forward_hooks:
-                hook = module.register_forward_hook(_hook(rec, path), with_kwargs=True)
-                undo.append(hook.remove)
+                hooks.append(module.register_forward_hook(_hook(rec, path), with_kwargs=True))
             else:
                 own = module.__dict__
-                undo.append(_restorer(own, own.get("forward", _UNSET)))
+                shadowed.append((own, own.get("forward", _UNSET)))
                 own["forward"] = _wrapper(rec, path, module, module.forward, guard)
         yield
     finally:
-        for step in reversed(undo):
-            step()
-
-
-def _restorer(own: dict[str, Any], before: Any) -> Callable[[], None]:
-    def restore() -> None:
-        if before is _UNSET:
-            own.pop("forward", None)
-        else:
-            own["forward"] = before
-
-    return restore
+        for own, before in shadowed:
+            if before is _UNSET:
+                own.pop("forward", None)
+            else:
+                own["forward"] = before
+        for hook in hooks:
+            hook.remove()
 
 
 def _wrapper(
