@@ -276,34 +276,24 @@ def wrapped(rec: Recorder, named: list[tuple[str, nn.Module]], guard: WriteGuard
 def _wrapper(
     rec: Recorder, path: str, module: nn.Module, forward: Callable[..., Any], guard: WriteGuard
 ) -> Callable[..., Any]:
-    if _builtin(module):  # torch's own code: it writes in place only through its inplace flag
-        inplace = module.__dict__.get("inplace") is True
+    """``forward``, recorded. The guard watches the user's code and is paused inside torch's
+    own modules, which write in place only through their ``inplace`` flag (checked here)."""
+    watch = not _builtin(module)
+    inplace = not watch and module.__dict__.get("inplace") is True
 
-        def builtin(*args: Any, **kwargs: Any) -> Any:
-            if inplace and args and isinstance(args[0], torch.Tensor):
-                rec.before_write(args[0])
-            paused = guard.pause()
-            try:
-                out = forward(*args, **kwargs)
-            finally:
-                if paused:
-                    guard.resume()
-            _record(rec, path, module, args, kwargs, out)
-            return out
-
-        return builtin
-
-    def own(*args: Any, **kwargs: Any) -> Any:  # the user's code: the guard must watch it
-        resumed = guard.resume()
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        if inplace and args and isinstance(args[0], torch.Tensor):
+            rec.before_write(args[0])
+        switched = guard.switch(watch)
         try:
             out = forward(*args, **kwargs)
         finally:
-            if resumed:
-                guard.pause()
+            if switched:
+                guard.switch(not watch)
         _record(rec, path, module, args, kwargs, out)
         return out
 
-    return own
+    return recorded
 
 
 def _record(
@@ -357,6 +347,10 @@ class WriteGuard(TorchFunctionMode):
         self.entered -= 1
         self.on = self.entered > 0
         super().__exit__(*exc)  # type: ignore[no-untyped-call]
+
+    def switch(self, on: bool) -> bool:
+        """Watch (``on``) or stop watching; True if that changed anything."""
+        return self.resume() if on else self.pause()
 
     def pause(self) -> bool:
         """Stop watching, if this guard is the innermost torch function mode; True if so."""
