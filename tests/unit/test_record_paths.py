@@ -212,3 +212,27 @@ def test_a_forward_hook_that_replaces_the_output_is_recorded_after_it() -> None:
     head = tr.call("head").outputs[0].value.stats
     assert head.norm == 0.0 and tr.call("(model)").outputs[0].value.stats.norm == 0.0
     assert len(model.head._forward_hooks) == 1
+
+
+class Fails(nn.Module):
+    """Raises inside a builtin container, inside the user's forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(3, 2, dtype=D), nn.Conv2d(1, 1, 3, dtype=D))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.body(x)
+        return out
+
+
+def test_a_failing_forward_leaves_every_module_and_mode_as_it_was() -> None:
+    from bptrace.model.errors import BptraceError
+
+    model = Fails()
+    with pytest.raises(BptraceError, match="forward pass failed: RuntimeError"):
+        trace_modules(model, torch.randn(2, 3, dtype=D), torch.randn(2), nn.MSELoss())
+    assert all("forward" not in m.__dict__ for m in model.modules())
+    assert torch._C._len_torch_function_stack() == 0
+    tr = trace_modules(Net(), *_case(Net())[1:])  # and the next trace works
+    assert tr.calls[-1].name == "(model)"

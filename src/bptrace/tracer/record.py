@@ -17,9 +17,10 @@ Two ways to run the model:
 In-place writes: just before a recorded output's storage is written in place, its value is
 copied (:meth:`Recorder.before_write`), so its statistics are of the value the module
 returned. :class:`WriteGuard` (a torch function mode) sees every in-place torch operation
-coming while code we do not know runs (a custom ``forward``); built-in ``torch.nn`` modules
-only write in place through their ``inplace`` flag, which :func:`run_plain` checks itself. A
-write nobody saw is found afterwards by the version counter (:meth:`Recorder.unseen`).
+coming while code we do not know runs (a custom ``forward``); it is paused while torch's own
+``torch.nn`` modules run, which write in place only through their ``inplace`` flag, checked
+before the call. A write nobody saw is found afterwards by the version counter
+(:meth:`Recorder.unseen`).
 """
 
 from __future__ import annotations
