@@ -236,3 +236,39 @@ def test_a_failing_forward_leaves_every_module_and_mode_as_it_was() -> None:
     assert torch._C._len_torch_function_stack() == 0
     tr = trace_modules(Net(), *_case(Net())[1:])  # and the next trace works
     assert tr.calls[-1].name == "(model)"
+
+
+class ReadsRunningMean(nn.Module):
+    """The user's code reads batch norm's running statistics during the pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm1d(36, dtype=D)
+        self.lin = nn.Linear(36, 6, dtype=D)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn(x.flatten(1)) + self.bn.running_mean
+        out: torch.Tensor = self.lin(y)
+        return out
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batch_norm_running_statistics_are_untouched_either_way(momentum: float | None) -> None:
+    torch.manual_seed(6)
+    plain = nn.Sequential(
+        nn.Flatten(), nn.BatchNorm1d(36, momentum=momentum, dtype=D), nn.Linear(36, 6, dtype=D)
+    )
+    with torch.no_grad():  # running statistics that are not the defaults
+        plain[1].running_mean.uniform_(-1.0, 1.0)
+        plain[1].running_var.uniform_(0.5, 2.0)
+    for model in (plain, ReadsRunningMean()):
+        for train in (True, False):
+            model.train(train)
+            before = copy.deepcopy(model.state_dict())
+            tr = trace_modules(*_case(model))
+            seen, _, loss = reference(_case(copy.deepcopy(model)))
+            assert tr.loss == pytest.approx(loss, rel=1e-12)
+            for call in tr.calls:
+                same_stats(call.outputs[0].value.stats, seen[call.name][0])
+            after = model.state_dict()
+            assert all(torch.equal(after[k], v) for k, v in before.items())

@@ -35,7 +35,7 @@ from torch import nn
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import ModelInfo, ModuleTrace
 from bptrace.tracer.assemble import ParamSlot, Recorded
-from bptrace.tracer.record import Recorder, WriteGuard, plain_tree, run_plain, wrapped
+from bptrace.tracer.record import Recorder, WriteGuard, builtin, plain_tree, run_plain, wrapped
 
 ELEMENTWISE_LOSSES: tuple[type[nn.Module], ...] = (
     nn.MSELoss,
@@ -196,10 +196,11 @@ RUNNING = frozenset({"running_mean", "running_var", "num_batches_tracked"})
 def model_kept(st: Structure) -> Iterator[list[torch.Tensor]]:
     """The pass runs on the model's own parameters and buffers, and leaves them as they were.
 
-    Batch norm's running statistics (``nn.BatchNorm1d/2d/3d``): in train mode they are set
-    aside for the pass (batch norm then normalises by the batch's statistics, as it does in
-    train mode anyway, and updates nothing); in eval mode batch norm only reads them. Every
-    other buffer is swapped for a copy during the pass. On exit every buffer is put back, any
+    When every module is one of torch's own (no code of the user's runs, so nothing else
+    reads them), batch norm's running statistics (``nn.BatchNorm1d/2d/3d``) are not copied:
+    in train mode they are set aside for the pass (batch norm then normalises by the batch's
+    statistics, as it does in train mode anyway, and updates nothing); in eval mode batch
+    norm only reads them. Every other buffer is swapped for a copy during the pass. On exit every buffer is put back, any
     parameter replaced is put back and any written in place gets its values back. Yields a
     copy of every parameter (in ``st.originals`` order), taken before the pass."""
     versions = [p._version for _, _, _, p in st.params]
@@ -207,8 +208,9 @@ def model_kept(st: Structure) -> Iterator[list[torch.Tensor]]:
     with torch.no_grad():
         saved = [p.clone() for p in st.originals.values()]
         copies: dict[int, torch.Tensor] = {}
+        torchs_own = all(builtin(m) for _, m in st.named)
         for m, k, b in st.buffers:
-            if type(m) in BATCH_NORMS and k in RUNNING:
+            if torchs_own and type(m) in BATCH_NORMS and k in RUNNING:
                 if m.training:
                     swaps.append((m._buffers, k, b, None))
             else:

@@ -204,7 +204,7 @@ def plain_tree(named: list[tuple[str, nn.Module]]) -> bool:
 BUILTIN: dict[type, bool] = {}
 
 
-def _builtin(m: nn.Module) -> bool:
+def builtin(m: nn.Module) -> bool:
     """Whether ``m``'s class is one of torch.nn's own (its forward is torch's code)."""
     kind = type(m)
     known = BUILTIN.get(kind)
@@ -228,7 +228,7 @@ def run_plain(
         return x
     if module.__dict__.get("inplace") is True and isinstance(x, torch.Tensor):
         rec.before_write(x)
-    if _builtin(module):
+    if builtin(module):
         out = module(x)
     else:  # its forward is the user's code: any in-place write must be seen coming
         with guard:
@@ -279,7 +279,7 @@ def _wrapper(
 ) -> Callable[..., Any]:
     """``forward``, recorded. The guard watches the user's code and is paused inside torch's
     own modules, which write in place only through their ``inplace`` flag (checked here)."""
-    watch = not _builtin(module)
+    watch = not builtin(module)
     inplace = not watch and module.__dict__.get("inplace") is True
 
     def recorded(*args: Any, **kwargs: Any) -> Any:
