@@ -15,8 +15,10 @@ Full tensors are kept (``TensorInfo.data``, flat, row-major) only for tensors of
 :data:`TENSOR_LIMIT` elements, and only while the trace holds at most :data:`TOTAL_LIMIT`
 elements in all; beyond that, only shape, dtype and statistics are kept.
 
-A tracer may defer the statistics (and the kept elements) until first read: see
-:class:`TensorInfo` and :meth:`ModuleTrace.settle`. Nothing else differs.
+A tracer may defer the statistics (and the kept elements) until first read, and the
+trace's parts (inputs, targets, modules, calls, params) until first read too: see
+:class:`TensorInfo`, :meth:`ModuleTrace.deferred` and :meth:`ModuleTrace.settle`. Nothing
+else differs.
 
 Steps are at module level: forward (module, input shapes → output shape, stats), backward
 (‖∂loss/∂output‖ and ‖∂loss/∂parameter‖ of each of its parameters), update (``p ← p − lr·g``).
