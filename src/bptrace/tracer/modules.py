@@ -108,9 +108,7 @@ def trace_modules(
             f"({', '.join(dict.fromkeys(changed))}): its statistics and gradient are of the "
             "changed value"
         )
-    loss_value = float(loss.detach())
-    tr = ModuleTrace.deferred(info, loss_value, warnings, recorded.build)
-    return tr
+    return ModuleTrace.deferred(info, float(loss.detach()), warnings, recorded.build)
 
 
 @contextmanager
