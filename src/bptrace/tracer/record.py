@@ -306,10 +306,7 @@ def _record(
 
 def _hook(rec: Recorder, path: str) -> Callable[..., None]:
     def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
-        with torch._C.DisableTorchFunction():  # our own reads need no WriteGuard
-            rec.record(
-                path, module, args[0] if len(args) == 1 and not kwargs else (args, kwargs), out
-            )
+        _record(rec, path, module, args, kwargs, out)
 
     return hook
 
