@@ -106,9 +106,16 @@ class Canvas:
             self.lines[y][x] |= dirs
             self.heavy[y][x] |= heavy
 
-    def hline(self, x0: int, x1: int, y: int, heavy: bool = False) -> None:
+    def hline(self, x0: int, x1: int, y: int, heavy: bool = False, joins: int = 0) -> None:
+        """A line over x0..x1; the end cell named by ``joins`` (L: x0, R: x1) only reaches
+        towards the line (a junction on a bus), the other end runs to the cell's edge."""
         for x in range(x0, x1 + 1):
-            self.line(x, y, (L if x > x0 else 0) | (R if x < x1 else 0) or L | R, heavy)
+            dirs = L | R
+            if x == x0 and joins == L:
+                dirs = R
+            if x == x1 and joins == R:
+                dirs = L
+            self.line(x, y, dirs, heavy)
 
     def vline(self, x: int, y0: int, y1: int, heavy: bool = False) -> None:
         for y in range(min(y0, y1), max(y0, y1) + 1):
@@ -166,8 +173,6 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
         "backward": "◀ backward: gradients flow ◄─",
         "update": "↻ update: parameters take new values",
     }[phase]
-    if digits is not None:
-        head += f" · {digits} significant digits"
     node, value = step.node, fmt_value(step.value)
     if phase == "forward":
         now = f"◉ {node} = {value}"
@@ -181,7 +186,9 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
         now += f"  (edge {node}: {src} → {dst})"
     elif ref is not None and ref.letter in ("l", "b"):
         now += f"  (into {tr.namer.post(ref.layer, ref.row)})"
-    return [head, now, "◉ current  ━ its edge  ∂ gradient  · not yet"]
+    return [head, now, "◉ current  ━ its edge  ∂ gradient  · not yet"] + (
+        [] if digits is None else [f"numbers to {digits} significant digits"]
+    )
 
 
 def draw(
@@ -208,7 +215,7 @@ def draw(
     def col_width(c: int, digits: int | None) -> int:
         title, names = cols[c]
         nodes = max(len(text) for n in names for text, _ in node_lines(n, digits))
-        return max(nodes, min(len(title), 8))
+        return max(nodes, min(len(title), 10))
 
     # widths: full digits if the whole network fits, else fewer, else a window of columns
     choice = None
@@ -217,14 +224,16 @@ def draw(
         if sum(widths) + gap * (len(cols) - 1) <= width:
             choice = (digits, gap, widths, 0, len(cols) - 1)
             break
-    if choice is None:
+    if choice is None:  # a window of columns around the step, each titled with its layer
         digits, gap = 3, 5
+        cols = [
+            (f"{title} {c}" if 0 < c < len(cols) - 1 else title, names)
+            for c, (title, names) in enumerate(cols)
+        ]
         widths = [col_width(c, digits) for c in range(len(cols))]
-        lo = hi = focus
-        if focus > 0 and step.phase != "forward" or focus == len(cols) - 1:
-            lo = focus - 1  # where the gradient comes from, or the edge's source
-        elif focus < len(cols) - 1:
-            hi = focus + 1
+        # the edges into the node come from the left; backward, its gradient from the right
+        lo = max(0, focus - 1)
+        hi = min(len(cols) - 1, focus + 1) if step.phase == "backward" else focus
 
         def span(a: int, b: int) -> int:
             marks = (2 if a > 0 else 0) + (2 if b < len(cols) - 1 else 0)
@@ -237,10 +246,19 @@ def draw(
                 if 0 <= a and b < len(cols) and span(a, b) <= width:
                     lo, hi, grow = a, b, True
                     break
+        while span(lo, hi) > width and hi > focus:  # too narrow even for three columns
+            hi -= 1
+        while span(lo, hi) > width and lo < focus:
+            lo += 1
         choice = (digits, gap, widths, lo, hi)
     digits, gap, widths, lo, hi = choice
 
-    wrapped = [textwrap.wrap(line, width) for line in legend(tr, step, digits)]
+    lines = legend(tr, step, digits)
+    if len(lines) > 3:  # the digits note: on the first line if it fits there
+        note = f" · {lines[3].removeprefix('numbers to ')}"
+        if len(lines[0] + note) <= width:
+            lines = [lines[0] + note, *lines[1:3]]
+    wrapped = [textwrap.wrap(line, width) for line in lines]
     lines_wrapped = [w for lines in wrapped for w in lines]
     bold = set(wrapped[1])
     # rows: a title line, the neurons, the legend
@@ -316,10 +334,10 @@ def draw(
             if backward:
                 canvas.put(start, pos[s], "◄", "bold" if heavy else "")
                 start += 1
-            canvas.hline(start, bus, pos[s], heavy)
+            canvas.hline(start, bus, pos[s], heavy, joins=R)
         for d in dsts:
             heavy = any(e[1] == d for e in hot)
-            canvas.hline(bus, xs[c] - (2 if backward else 3), pos[d], heavy)
+            canvas.hline(bus, xs[c] - 2, pos[d], heavy, joins=L)
             if not backward:
                 canvas.put(xs[c] - 2, pos[d], "►", "bold" if heavy else "")
         for s, d in hot:

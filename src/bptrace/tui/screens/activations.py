@@ -125,8 +125,8 @@ class ActivationsScreen(Screen[None]):
             return
         self.query_one(CurvePlot).show(
             [
-                Curve(f"{curve.name}(x)", curve.x, curve.y, "cyan"),
-                Curve("derivative (autograd)", curve.x, curve.grad, "orange"),
+                Curve(f"{curve.name}(x)", curve.x, curve.y, "cyan", "•"),
+                Curve("derivative (autograd)", curve.x, curve.grad, "orange", "+"),
             ],
             f"{curve.name} on linspace(−10, 10, 100)",
         )
