@@ -191,9 +191,7 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
     )
 
 
-def draw(
-    tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int
-) -> Picture:
+def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
     """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells."""
     width, height = max(width, 20), max(height, 6)
     hot_nodes, hot_edges = highlights(tr, step)
@@ -243,7 +241,7 @@ def draw(
         while grow:
             grow = False
             for a, b in ((lo, hi + 1), (lo - 1, hi)):
-                if 0 <= a and b < len(cols) and span(a, b) <= width:
+                if a >= 0 and b < len(cols) and span(a, b) <= width:
                     lo, hi, grow = a, b, True
                     break
         while span(lo, hi) > width and hi > focus:  # too narrow even for three columns
@@ -312,9 +310,9 @@ def draw(
             y = top + offset + j * slot
             pos[name] = y
             shown.add(name)
-            for dy, (text, style) in enumerate(node_lines(name, digits)):
+            for dy, (line, style) in enumerate(node_lines(name, digits)):
                 if dy < node_h:
-                    canvas.put(xs[c], y + dy, text, style)
+                    canvas.put(xs[c], y + dy, line, style)
     if hi < len(cols) - 1:
         canvas.put(x - gap + 1, top + 1, "…", "bold")
     backward = step.phase == "backward"
