@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bptrace.model import jsonwrite
 from bptrace.model.errors import BptraceError
+from bptrace.model.export_scalars import nodes_raw, steps_raw
 from bptrace.model.files import read_text
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
@@ -51,7 +53,10 @@ def _clean(obj: Any) -> Any:
 
 
 def _arr(a: Array | None) -> Any:
-    return None if a is None else _clean(np.asarray(a, dtype=np.float64).tolist())
+    if a is None:
+        return None
+    a = np.asarray(a, dtype=np.float64)
+    return a.tolist() if bool(np.isfinite(a).all()) else _clean(a.tolist())
 
 
 def _param(p: Param | None) -> dict[str, Any] | None:
@@ -71,8 +76,8 @@ def resolve_detail(tr: Trace, detail: str) -> str:
     return detail
 
 
-def trace_to_dict(tr: Trace, detail: str = "auto") -> dict[str, Any]:
-    """The export document, in a fixed key order."""
+def trace_to_dict(tr: Trace, detail: str = "auto", *, text: bool = False) -> dict[str, Any]:
+    """The export document, in a fixed key order (``text``: nodes and steps as JSON text)."""
     detail = resolve_detail(tr, detail)
     targets = tr.targets
     doc: dict[str, Any] = {
@@ -101,7 +106,9 @@ def trace_to_dict(tr: Trace, detail: str = "auto") -> dict[str, Any]:
         "nodes": {},
         "steps": [],
     }
-    if detail == "scalars":
+    if detail == "scalars" and text:
+        doc["nodes"], doc["steps"] = nodes_raw(tr, _node_dict), steps_raw(tr)
+    elif detail == "scalars":
         doc["nodes"] = {name: _node_dict(tr, name) for name in tr.names()}
         doc["steps"] = [_clean(step.to_dict()) for step in tr.steps]
     if tr.warnings:
@@ -158,8 +165,8 @@ def dumps(tr: Trace | ModuleTrace, detail: str = "auto") -> str:
     A module trace has one level of detail (per-module statistics, full tensors up to
     :data:`~bptrace.model.modules.TENSOR_LIMIT` elements); ``detail`` applies to MLP traces.
     """
-    doc = tr.to_dict() if isinstance(tr, ModuleTrace) else tr.to_dict(detail)
-    return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    doc = tr.to_dict() if isinstance(tr, ModuleTrace) else trace_to_dict(tr, detail, text=True)
+    return jsonwrite.dumps(doc) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:
