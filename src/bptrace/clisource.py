@@ -23,6 +23,9 @@ def merge_sources(args: argparse.Namespace) -> None:
     for name in SOURCE_OPTIONS:
         top = vars(args).pop(f"top_{name}", None)
         here = getattr(args, name, _ABSENT)
+        if command is None:  # the app itself
+            setattr(args, name, top)
+            continue
         if top is None:
             if here is _ABSENT:
                 setattr(args, name, None)

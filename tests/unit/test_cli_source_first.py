@@ -58,3 +58,10 @@ def test_source_before_view_is_refused(cli, write_spec, tmp_path: Path) -> None:
     spec = write_spec(SMALL)
     result = cli("--spec", str(spec), "view", str(tmp_path / "t.json"))
     assert_one_error_line(result, "--spec", "view")
+
+
+def test_source_without_a_command_still_goes_to_the_app(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "m.py"
+    bad.write_text("def three():\n    return 1, 2, 3\n", encoding="utf-8")
+    result = cli("--model", f"{bad}:three")  # refused before any screen opens, as before
+    assert_one_error_line(result, "tuple of 3")

@@ -22,6 +22,7 @@ from bptrace.model import jsonwrite
 from bptrace.model.errors import BptraceError
 from bptrace.model.export_scalars import nodes_raw, steps_raw
 from bptrace.model.files import read_text
+from bptrace.model.jsonarrays import validate_mlp
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace, Training
@@ -202,14 +203,21 @@ def schema() -> dict[str, Any]:
 
 def validate(doc: Any, source: str = "trace") -> None:
     """Raise BptraceError naming the first place where ``doc`` breaks the schema."""
-    import jsonschema
-
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
         raise BptraceError(f"{source}: not a bptrace trace (format is {doc.get('format')!r})")
     if isinstance(doc, dict) and doc.get("version") != VERSION:
         raise BptraceError(
             f"{source}: unsupported trace version {doc.get('version')!r} (this bptrace reads {VERSION})"
         )
+    if isinstance(doc, dict) and "kind" not in doc:  # an MLP trace: big arrays in numpy
+        validate_mlp(doc, source, lambda d: _schema_check(d, source))
+    else:
+        _schema_check(doc, source)
+
+
+def _schema_check(doc: Any, source: str) -> None:
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
@@ -218,6 +226,11 @@ def validate(doc: Any, source: str = "trace") -> None:
 
 
 def _np(value: Any) -> Array:
+    try:  # validated: numbers, or "nan"/"inf"/"-inf", which numpy reads as such
+        return np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        pass
+
     def conv(v: Any) -> Any:
         if isinstance(v, list):
             return [conv(x) for x in v]
