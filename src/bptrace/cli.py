@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bptrace.clisource import merge_sources
+from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
@@ -177,6 +177,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     out = _check_writable(args.output) if args.output else None
     tr = load_trace_for(args, args.epochs)
+    note_default_detail(tr, args.detail)
     text = dumps(tr, args.detail)
     if out is None:
         sys.stdout.write(text)
