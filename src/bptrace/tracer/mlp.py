@@ -17,6 +17,7 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.capture import Event, recording
+from bptrace.tracer.direct import run_direct
 from bptrace.tracer.losses import loss_info
 
 IDENTITY = Activation("identity")
@@ -166,7 +167,7 @@ def _run(
     """
     with recording(model, modules) as rec:
         try:
-            output = model(x)
+            output = model(x) if rec.direct is None else run_direct(rec, model, x, rec.direct)
         except BptraceError:
             raise
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
