@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
@@ -49,23 +50,40 @@ def _lr(text: str) -> float:
     return value
 
 
-def _add_source(p: argparse.ArgumentParser) -> None:
+def _add_source(p: argparse.ArgumentParser, top: str = "") -> None:
+    """The source options; ``top="top_"`` on the main parser (see ``clisource.py``)."""
     group = p.add_mutually_exclusive_group()
     group.add_argument(
-        "--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network"
+        "--spec",
+        dest=f"{top}spec",
+        metavar="FILE",
+        help="network spec (TOML); default: the classic 2-2-2 network",
     )
-    group.add_argument("--example", metavar="NAME", help="a built-in example (see --list-examples)")
+    group.add_argument(
+        "--example",
+        dest=f"{top}example",
+        metavar="NAME",
+        help="a built-in example (see --list-examples)",
+    )
     group.add_argument(
         "--model",
+        dest=f"{top}model",
         metavar="FILE.py:FUNCTION",
         help="your own model: FUNCTION() returns (model, inputs, targets, loss_fn); "
         "this RUNS the Python file, as pytest would",
     )
     p.add_argument(
-        "--state", metavar="FILE.pt", help="with --model: load this state dict (weights only)"
+        "--state",
+        dest=f"{top}state",
+        metavar="FILE.pt",
+        help="with --model: load this state dict (weights only)",
     )
     p.add_argument(
-        "--lr", type=_lr, metavar="LR", help="with --model: also record one SGD step's update"
+        "--lr",
+        dest=f"{top}lr",
+        type=_lr,
+        metavar="LR",
+        help="with --model: also record one SGD step's update",
     )
 
 
@@ -79,7 +97,7 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--list-examples", action="store_true", help="list the built-in examples and exit"
     )
-    _add_source(parser)
+    _add_source(parser, top="top_")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("export", help="write the trace as JSON (stdout, or -o FILE)")
     _add_source(p)
@@ -159,6 +177,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     out = _check_writable(args.output) if args.output else None
     tr = load_trace_for(args, args.epochs)
+    note_default_detail(tr, args.detail)
     text = dumps(tr, args.detail)
     if out is None:
         sys.stdout.write(text)
@@ -236,6 +255,7 @@ COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        merge_sources(args)
         return COMMANDS[args.command](args)
     except BptraceError as exc:
         print(f"bptrace: error: {exc}", file=sys.stderr)
