@@ -16,6 +16,7 @@ from torch import nn
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
+from bptrace.tracer.biasshape import per_neuron
 from bptrace.tracer.capture import Event, recording
 from bptrace.tracer.losses import loss_info
 
@@ -107,11 +108,13 @@ def trace_mlp(
         for p in frozen:
             p.requires_grad_(False)
     paths = {id(m): f"{path}." if path else "" for path, m in modules}
-    layers = []
+    layers, notes = [], []
     for call in calls:
         path = paths[id(call.linear.module)]
         weight = _param(params, grads, f"{path}weight", lr)
         bias = _param(params, grads, f"{path}bias", lr) if f"{path}bias" in params else None
+        if bias is not None:
+            bias = per_neuron(bias, path, weight.value.shape[0], notes)
         layers.append(
             Layer(
                 weight,
@@ -143,9 +146,11 @@ def trace_mlp(
     input_grad = grads.get(id(x))
     if input_grad is None:
         input_grad = torch.zeros_like(x)
-    return Trace(
+    tr = Trace(
         network, _as_matrix(x.detach()), _as_matrix(input_grad), t2, float(loss.detach()), layers
     )
+    tr.warnings.extend(notes)
+    return tr
 
 
 Grads = dict[int, torch.Tensor]  # keyed by id() of the tensor (input, parameter, recorded output)

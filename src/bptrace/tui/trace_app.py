@@ -122,6 +122,8 @@ class TraceApp(App[None]):
             return
         self.main.spec = message.spec or self.main.spec
         self.main.trace = message.trace
+        if message.trace.warnings:
+            self.notify("\n".join(message.trace.warnings[:4]), title="note", timeout=8)
         flags = check(message.trace)
         if flags:
             lines = "\n".join(f.line() for f in flags[:4]) + ("\n…" if len(flags) > 4 else "")
