@@ -7,10 +7,8 @@ Torch is imported only by the commands that trace a model (never by ``view``).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bptrace.model.errors import BptraceError
@@ -142,26 +140,17 @@ def _progress_printer() -> Callable[[int, int], None]:
     return show
 
 
-def _check_writable(path: str) -> Path:
-    out = Path(path)
-    directory = out.parent if str(out.parent) else Path(".")
-    if out.is_dir():
-        raise BptraceError(f"{out}: is a directory")
-    if not directory.is_dir():
-        raise BptraceError(f"{out}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise BptraceError(f"{out}: permission denied")
-    return out
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from bptrace.model.jsonio import dumps, write_atomic
+    from bptrace.model.jsonio import dumps
+    from bptrace.model.outfile import check_target, write_atomic, write_stdout
 
-    out = _check_writable(args.output) if args.output else None
+    out = check_target(args.output) if args.output is not None else None
+    if out is None and sys.stdout is None:
+        raise BptraceError("stdout is closed: use -o FILE")
     tr = load_trace_for(args, args.epochs)
     text = dumps(tr, args.detail)
     if out is None:
-        sys.stdout.write(text)
+        write_stdout(text)
     else:
         write_atomic(out, text)
     return 0
@@ -234,11 +223,18 @@ COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    from bptrace.model.quote import one_line
+
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            # overflow (1e300 × 1e300) is traced and flagged like NaN, not warned about
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
     except BptraceError as exc:
-        print(f"bptrace: error: {exc}", file=sys.stderr)
+        print(f"bptrace: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bptrace: interrupted", file=sys.stderr)

@@ -6,11 +6,9 @@ published JSON Schema (``schema.json``) and files over :data:`MAX_TRACE_BYTES` a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -163,26 +161,11 @@ def dumps(tr: Trace | ModuleTrace, detail: str = "auto") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a failure never leaves a half-written file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise BptraceError(f"{path}: directory {directory} does not exist")
-    if path.is_dir():
-        raise BptraceError(f"{path}: is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise BptraceError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise BptraceError(f"{path}: cannot write ({exc.strerror})") from None
-        raise
+    """Write ``text`` to ``path`` so that a failure never leaves a half-written file
+    (see :mod:`bptrace.model.outfile`: regular files only, mode kept, stale temporaries cleaned)."""
+    from bptrace.model.outfile import write_atomic as write
+
+    write(path, text)
 
 
 @cache

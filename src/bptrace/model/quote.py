@@ -1,0 +1,43 @@
+"""User-supplied text inside an error message: escaped and cut, so a message stays one line.
+
+A key, a value or a path the user gave may hold newlines, terminal escape sequences (``ESC[2J``
+would clear the screen) or a megabyte of text. :func:`q` shows it ``repr``-style (control
+characters as ``\\n``, ``\\x1b``) and cuts it to a sane length; :func:`one_line` is the last
+guard the CLI puts on every message.
+"""
+
+from __future__ import annotations
+
+import os
+
+QUOTE_LIMIT = 80  # characters of a user's string shown in a message
+LINE_LIMIT = 300  # characters of a whole ``bptrace: error: ...`` line
+
+
+def q(text: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr``-style quoting of a user's string (or any value), cut to about ``limit``."""
+    shown = repr(os.fspath(text) if isinstance(text, os.PathLike) else text)
+    if len(shown) <= limit:
+        return shown
+    return f"{shown[: limit - 1]}…(+{len(shown) - limit + 1} characters)"
+
+
+def path_text(path: object, limit: int = QUOTE_LIMIT) -> str:
+    """A path for a message: as it is when printable and short, else quoted and cut."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
+    if isinstance(text, bytes):
+        return q(text, limit)
+    if text.isprintable() and len(text) <= limit and text.strip() == text and text:
+        return text
+    return q(text, limit)
+
+
+def one_line(message: str, limit: int = LINE_LIMIT) -> str:
+    """``message`` with any control character escaped, cut to ``limit`` characters."""
+    if not message.isprintable():
+        message = "".join(
+            ch if ch.isprintable() else repr(ch)[1:-1] for ch in message
+        )
+    if len(message) > limit:
+        message = message[: limit - 1] + "…"
+    return message
