@@ -9,17 +9,41 @@ guard the CLI puts on every message.
 from __future__ import annotations
 
 import os
+import reprlib
 
 QUOTE_LIMIT = 80  # characters of a user's string shown in a message
 LINE_LIMIT = 300  # characters of a whole ``bptrace: error: ...`` line
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 3, 6, 6, QUOTE_LIMIT
+_SHORT.maxother = QUOTE_LIMIT
+
+
 def q(text: object, limit: int = QUOTE_LIMIT) -> str:
-    """``repr``-style quoting of a user's string (or any value), cut to about ``limit``."""
-    shown = repr(os.fspath(text) if isinstance(text, os.PathLike) else text)
+    """``repr``-style quoting of a user's string (or any value), cut to about ``limit``.
+
+    Lists and tables are shown to a few levels and items (``[[[...], ...], ...]``), so a deeply
+    nested or huge value costs little to describe.
+    """
+    value = os.fspath(text) if isinstance(text, os.PathLike) else text
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        shown = _number(value)
+    elif isinstance(value, (str, bytes)):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}…(+{len(value) - limit:,} characters)"
+    else:
+        shown = _SHORT.repr(value)
     if len(shown) <= limit:
         return shown
     return f"{shown[: limit - 1]}…(+{len(shown) - limit + 1} characters)"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return repr(value)
 
 
 def path_text(path: object, limit: int = QUOTE_LIMIT) -> str:
