@@ -20,7 +20,9 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.files import read_text
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
+from bptrace.model.quote import path_text, q
 from bptrace.model.trace import Layer, Param, Trace, Training
+from bptrace.model.trace_checks import check_mlp, parse
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Array
@@ -181,10 +183,10 @@ def validate(doc: Any, source: str = "trace") -> None:
     import jsonschema
 
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
-        raise BptraceError(f"{source}: not a bptrace trace (format is {doc.get('format')!r})")
+        raise BptraceError(f"{source}: not a bptrace trace (format is {q(doc.get('format'))})")
     if isinstance(doc, dict) and doc.get("version") != VERSION:
         raise BptraceError(
-            f"{source}: unsupported trace version {doc.get('version')!r} (this bptrace reads {VERSION})"
+            f"{source}: unsupported trace version {q(doc.get('version'))} (this bptrace reads {VERSION})"
         )
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
@@ -212,6 +214,7 @@ def _param_from(d: dict[str, Any] | None) -> Param | None:
 def trace_from_dict(doc: dict[str, Any], source: str = "trace") -> Trace:
     """Rebuild a Trace from a validated export document."""
     validate(doc, source)
+    check_mlp(doc, source)
     t = doc["tensors"]
     layers = []
     for d in t["layers"]:
@@ -316,13 +319,8 @@ def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
     :class:`~bptrace.model.modules.ModuleTrace`.
     """
     p = Path(path)
-    text = read_text(p, MAX_TRACE_BYTES, "trace")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BptraceError(
-            f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    shown = path_text(p)
+    doc = parse(read_text(p, MAX_TRACE_BYTES, "trace"), shown)
     if not isinstance(doc, dict):
-        raise BptraceError(f"{p}: not a bptrace trace (top level is not an object)")
-    return any_trace_from_dict(doc, str(p))
+        raise BptraceError(f"{shown}: not a bptrace trace (top level is not an object)")
+    return any_trace_from_dict(doc, shown)
