@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("ignore", RuntimeWarning)
             return COMMANDS[args.command](args)
     except BptraceError as exc:
-        print(f"bptrace: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"bptrace: error: {one_line(str(exc), 300 - 16)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bptrace: interrupted", file=sys.stderr)

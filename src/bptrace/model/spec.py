@@ -152,6 +152,8 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     name = data.get("name", Path(source).stem if source != "spec" else "network")
     if not isinstance(name, str):
         raise c.fail("name", f"expected a string, got {q(name)}")
+    if not name.isprintable():
+        raise c.fail("name", f"holds control characters: {q(name)}")
 
     n_in, n_out = layers[0], layers[-1]
     raw_inputs = data["inputs"]

@@ -96,6 +96,8 @@ def mutate(doc: dict[str, Any], rng: random.Random) -> str:
             old = parent[key]
         except (KeyError, IndexError, TypeError):
             continue
+        if not isinstance(parent, (dict, list)):
+            continue
         action = rng.random()
         if action < 0.15 and isinstance(parent, dict):
             del parent[key]

@@ -112,7 +112,7 @@ def mutate(rng: random.Random) -> str:
                 spec[key] = old[:-1] if rng.random() < 0.5 else [*old, old[-1]]
             else:
                 spec[key] = _odd(rng, old)
-        elif action < 0.5 and "layers" in spec:
+        elif action < 0.5 and isinstance(spec.get("layers"), list) and spec["layers"]:
             layers = list(spec["layers"])
             layers[rng.randrange(len(layers))] = rng.choice([0, 1, 3, 50, 600, 2**62, -2])
             spec["layers"] = layers
