@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bptrace.clisource import merge_sources
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
@@ -47,23 +48,40 @@ def _lr(text: str) -> float:
     return value
 
 
-def _add_source(p: argparse.ArgumentParser) -> None:
+def _add_source(p: argparse.ArgumentParser, top: str = "") -> None:
+    """The source options; ``top="top_"`` on the main parser (see ``clisource.py``)."""
     group = p.add_mutually_exclusive_group()
     group.add_argument(
-        "--spec", metavar="FILE", help="network spec (TOML); default: the classic 2-2-2 network"
+        "--spec",
+        dest=f"{top}spec",
+        metavar="FILE",
+        help="network spec (TOML); default: the classic 2-2-2 network",
     )
-    group.add_argument("--example", metavar="NAME", help="a built-in example (see --list-examples)")
+    group.add_argument(
+        "--example",
+        dest=f"{top}example",
+        metavar="NAME",
+        help="a built-in example (see --list-examples)",
+    )
     group.add_argument(
         "--model",
+        dest=f"{top}model",
         metavar="FILE.py:FUNCTION",
         help="your own model: FUNCTION() returns (model, inputs, targets, loss_fn); "
         "this RUNS the Python file, as pytest would",
     )
     p.add_argument(
-        "--state", metavar="FILE.pt", help="with --model: load this state dict (weights only)"
+        "--state",
+        dest=f"{top}state",
+        metavar="FILE.pt",
+        help="with --model: load this state dict (weights only)",
     )
     p.add_argument(
-        "--lr", type=_lr, metavar="LR", help="with --model: also record one SGD step's update"
+        "--lr",
+        dest=f"{top}lr",
+        type=_lr,
+        metavar="LR",
+        help="with --model: also record one SGD step's update",
     )
 
 
@@ -77,7 +95,7 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--list-examples", action="store_true", help="list the built-in examples and exit"
     )
-    _add_source(parser)
+    _add_source(parser, top="top_")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("export", help="write the trace as JSON (stdout, or -o FILE)")
     _add_source(p)
@@ -229,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        merge_sources(args)
         with warnings.catch_warnings():
             # overflow (1e300 × 1e300) is traced and flagged like NaN, not warned about
             warnings.simplefilter("ignore", RuntimeWarning)

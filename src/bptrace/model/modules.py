@@ -20,389 +20,63 @@ trace's parts (inputs, targets, modules, calls, params) until first read too: se
 :class:`TensorInfo`, :meth:`ModuleTrace.deferred` and :meth:`ModuleTrace.settle`. Nothing
 else differs.
 
+The parts live in :mod:`~bptrace.model.module_tensors` (tensors and their statistics),
+:mod:`~bptrace.model.module_parts` (parameters, calls, modules, steps) and
+:mod:`~bptrace.model.module_steps` (the steps' text); every name is re-exported here.
+
 Steps are at module level: forward (module, input shapes → output shape, stats), backward
 (‖∂loss/∂output‖ and ‖∂loss/∂parameter‖ of each of its parameters), update (``p ← p − lr·g``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import Any
 
 from bptrace.model.errors import BptraceError
-from bptrace.model.fmt import fmt
-
-TENSOR_LIMIT = 65_536  # elements: a tensor this size or smaller is kept in full for export
-TOTAL_LIMIT = 4_000_000  # elements kept in full across one trace; beyond it, stats only
-ROOT = "(model)"  # the name of the whole model's call
-
-Array = NDArray[np.float64]
-Shape = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Summary statistics of one tensor, as torch computes them.
-
-    ``std`` is the population standard deviation (``torch.std(correction=0)``), ``norm`` the
-    Euclidean norm of all elements (``torch.linalg.vector_norm``), ``zeros`` the fraction of
-    elements exactly equal to 0. NaN or inf anywhere makes the moments NaN/inf; ``nan`` and
-    ``inf`` count them.
-    """
-
-    count: int
-    mean: float
-    std: float
-    min: float
-    max: float
-    norm: float
-    zeros: float
-    nan: int = 0
-    inf: int = 0
-
-    @property
-    def finite(self) -> bool:
-        return self.nan == 0 and self.inf == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "mean": _num(self.mean),
-            "std": _num(self.std),
-            "min": _num(self.min),
-            "max": _num(self.max),
-            "norm": _num(self.norm),
-            "zeros": _num(self.zeros),
-            "nan": self.nan,
-            "inf": self.inf,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Stats:
-        return cls(
-            int(d["count"]),
-            _float(d["mean"]),
-            _float(d["std"]),
-            _float(d["min"]),
-            _float(d["max"]),
-            _float(d["norm"]),
-            _float(d["zeros"]),
-            int(d["nan"]),
-            int(d["inf"]),
-        )
-
-    def short(self) -> str:
-        """``mean 0.1 std 0.2 min … max … ‖·‖ … zeros 0%`` for a line of text."""
-        text = (
-            f"mean {fmt(self.mean)}  std {fmt(self.std)}  min {fmt(self.min)}  "
-            f"max {fmt(self.max)}  ‖·‖ {fmt(self.norm)}  zeros {100 * self.zeros:.1f}%"
-        )
-        if not self.finite:
-            text += f"  NaN {self.nan}  inf {self.inf}"
-        return text
-
-
-Later = Callable[[], tuple[Stats, Array | None]]
-
-
-class TensorInfo:
-    """One tensor: shape, dtype, statistics, and its elements (flat) when small enough.
-
-    A tracer may give ``later`` instead of ``stats`` and ``data``: a function that computes
-    both, called the first time either is read (or by :meth:`settle`), then dropped with
-    whatever it holds. Reading ``stats`` or ``data`` is the same either way.
-    """
-
-    __slots__ = ("_data", "_later", "_stats", "dtype", "shape")
-
-    def __init__(
-        self,
-        shape: Shape,
-        dtype: str,
-        stats: Stats | None = None,
-        data: Array | None = None,
-        *,
-        later: Later | None = None,
-    ) -> None:
-        if (stats is None) == (later is None):
-            raise TypeError("TensorInfo needs either stats or later")
-        self.shape = shape
-        self.dtype = dtype
-        self._stats = stats
-        self._data = data
-        self._later = later
-
-    @property
-    def stats(self) -> Stats:
-        if self._later is not None:
-            self.settle()
-        assert self._stats is not None
-        return self._stats
-
-    @property
-    def data(self) -> Array | None:
-        if self._later is not None:
-            self.settle()
-        return self._data
-
-    @property
-    def settled(self) -> bool:
-        """Whether the statistics are computed (always, unless a tracer deferred them)."""
-        return self._later is None
-
-    def settle(self) -> None:
-        """Compute the deferred statistics and elements now (nothing if already done)."""
-        later = self._later
-        if later is not None:
-            self._stats, self._data = later()
-            self._later = None
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, TensorInfo):
-            return NotImplemented
-        a, b = self.data, other.data
-        same_data = (a is None and b is None) or (
-            a is not None and b is not None and bool(np.array_equal(a, b, equal_nan=True))
-        )
-        return (self.shape, self.dtype, self.stats) == (other.shape, other.dtype, other.stats) and (
-            same_data
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        stats = repr(self._stats) if self.settled else "(not computed yet)"
-        return f"TensorInfo(shape={self.shape!r}, dtype={self.dtype!r}, stats={stats})"
-
-    def array(self) -> Array | None:
-        """The elements in their shape, or None when the tensor was too large to keep."""
-        data = self.data
-        return None if data is None else data.reshape(self.shape)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = self.data
-        return {
-            "shape": list(self.shape),
-            "dtype": self.dtype,
-            "stats": self.stats.to_dict(),
-            "data": None if data is None else [_num(float(v)) for v in data],
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str, where: str) -> TensorInfo:
-        shape = tuple(int(s) for s in d["shape"])
-        data = None
-        if d["data"] is not None:
-            data = np.array([_float(v) for v in d["data"]], dtype=np.float64)
-            if data.size != math.prod(shape):
-                raise BptraceError(
-                    f"{source}: invalid trace at {where}: {data.size} elements for shape {list(shape)}"
-                )
-        return cls(shape, d["dtype"], Stats.from_dict(d["stats"]), data)
-
-
-@dataclass
-class Pair:
-    """A tensor and ∂loss/∂tensor (None when no gradient flows to it)."""
-
-    value: TensorInfo
-    grad: TensorInfo | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value.to_dict(), "grad": _opt(self.grad)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str, where: str) -> Pair:
-        grad = None if d["grad"] is None else TensorInfo.from_dict(d["grad"], source, where)
-        return cls(TensorInfo.from_dict(d["value"], source, where), grad)
-
-
-@dataclass
-class ParamInfo:
-    """One parameter (``features.0.weight``): value, gradient, value after one SGD step."""
-
-    name: str
-    module: str  # the owning module's path ("" for the model itself)
-    value: TensorInfo
-    grad: TensorInfo | None
-    trainable: bool
-    updated: TensorInfo | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "module": self.module,
-            "trainable": self.trainable,
-            "value": self.value.to_dict(),
-            "grad": _opt(self.grad),
-            "updated": _opt(self.updated),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str) -> ParamInfo:
-        where = f"params/{d['name']}"
-
-        def opt(x: dict[str, Any] | None) -> TensorInfo | None:
-            return None if x is None else TensorInfo.from_dict(x, source, where)
-
-        return cls(
-            d["name"],
-            d["module"],
-            TensorInfo.from_dict(d["value"], source, where),
-            opt(d["grad"]),
-            d["trainable"],
-            opt(d["updated"]),
-        )
-
-
-@dataclass
-class ModuleCall:
-    """One call of one module: its input shapes, and each output with its gradient.
-
-    ``dead`` is, for ReLU-type modules, the fraction of units (features along dimension 1,
-    or the last dimension of a 1-D output) that are exactly 0 for every sample and position.
-    """
-
-    name: str  # "block.relu", or "block.relu#2" for its second call
-    path: str  # the module path ("" for the model itself)
-    index: int  # 1 for the first call of this module, 2 for the second, ...
-    type: str  # the module's class name
-    inputs: list[Shape]
-    outputs: list[Pair]
-    # the dead fraction, or a function computing it the first time ``dead`` is read
-    dead_: float | None | Callable[[], float | None] = field(default=None, repr=False)
-
-    @property
-    def dead(self) -> float | None:
-        if callable(self.dead_):
-            self.dead_ = self.dead_()
-        return self.dead_
-
-    @property
-    def output(self) -> Pair | None:
-        """The first output (most modules have exactly one)."""
-        return self.outputs[0] if self.outputs else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "index": self.index,
-            "type": self.type,
-            "inputs": [list(s) for s in self.inputs],
-            "outputs": [p.to_dict() for p in self.outputs],
-            "dead": None if self.dead is None else _num(self.dead),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str) -> ModuleCall:
-        where = f"calls/{d['name']}"
-        dead = None if d["dead"] is None else _float(d["dead"])
-        return cls(
-            d["name"],
-            d["path"],
-            d["index"],
-            d["type"],
-            [tuple(s) for s in d["inputs"]],
-            [Pair.from_dict(p, source, where) for p in d["outputs"]],
-            dead,
-        )
-
-
-@dataclass
-class ModuleNode:
-    """One module in the model's hierarchy (the tree the app shows)."""
-
-    path: str
-    type: str
-    children: list[str] = field(default_factory=list)  # child paths, in definition order
-    params: list[str] = field(default_factory=list)  # its own parameters' full names
-    calls: list[str] = field(default_factory=list)  # names of its calls, in order
-
-    @property
-    def name(self) -> str:
-        """The display name: the path, or ``(model)`` for the root."""
-        return self.path or ROOT
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "type": self.type,
-            "children": list(self.children),
-            "params": list(self.params),
-            "calls": list(self.calls),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModuleNode:
-        return cls(d["path"], d["type"], list(d["children"]), list(d["params"]), list(d["calls"]))
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the traced model is, apart from its numbers."""
-
-    name: str | None
-    type: str  # the model's class name
-    loss: str  # the loss function's class or function name
-    dtype: str
-    lr: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "loss": self.loss,
-            "dtype": self.dtype,
-            "lr": self.lr,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelInfo:
-        return cls(d["name"], d["type"], d["loss"], d["dtype"], d["lr"])
-
-
-@dataclass(frozen=True)
-class ModuleStep:
-    """One module-level step: forward, backward or update.
-
-    ``value`` is the number the step produces: the output's norm (forward), ‖∂loss/∂output‖
-    (backward) or the updated parameter's norm (update). ``norms`` lists the gradient norms
-    of the module's parameters (backward) or ‖lr·g‖ (update).
-    """
-
-    index: int
-    phase: str
-    node: str
-    text: str
-    value: float
-    norms: tuple[tuple[str, float], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "phase": self.phase,
-            "node": self.node,
-            "text": self.text,
-            "value": _num(self.value),
-            "norms": {k: _num(v) for k, v in self.norms},
-        }
-
-
-class Parts(NamedTuple):
-    """What a module trace holds besides the model's description, loss and warnings."""
-
-    inputs: list[Pair]
-    targets: list[TensorInfo]
-    modules: list[ModuleNode]  # the hierarchy, root first, in named_modules order
-    calls: list[ModuleCall]  # in the order the calls finished (forward order)
-    params: list[ParamInfo]
+from bptrace.model.module_parts import (
+    ROOT,
+    ModelInfo,
+    ModuleCall,
+    ModuleNode,
+    ModuleStep,
+    ParamInfo,
+    Parts,
+)
+from bptrace.model.module_steps import module_steps
+from bptrace.model.module_tensors import (
+    TENSOR_LIMIT,
+    TOTAL_LIMIT,
+    Array,
+    Later,
+    Pair,
+    Shape,
+    Stats,
+    TensorInfo,
+)
+from bptrace.model.module_tensors import num as _num
+from bptrace.model.module_tensors import to_float as _float
+
+__all__ = [
+    "ROOT",
+    "TENSOR_LIMIT",
+    "TOTAL_LIMIT",
+    "Array",
+    "Later",
+    "ModelInfo",
+    "ModuleCall",
+    "ModuleNode",
+    "ModuleStep",
+    "ModuleTrace",
+    "Pair",
+    "ParamInfo",
+    "Parts",
+    "Shape",
+    "Stats",
+    "TensorInfo",
+    "module_steps",
+]
 
 
 class ModuleTrace:
@@ -615,68 +289,3 @@ class ModuleTrace:
         return self.to_dict() == other.to_dict()
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def module_steps(tr: ModuleTrace) -> list[ModuleStep]:
-    """Forward, backward and update steps of a module trace."""
-    steps: list[ModuleStep] = []
-
-    def add(phase: str, node: str, text: str, value: float, norms: Any = ()) -> None:
-        steps.append(ModuleStep(len(steps), phase, node, text, value, tuple(norms)))
-
-    for c in tr.calls:
-        out = c.output
-        ins = ", ".join(_shape(s) for s in c.inputs) or "()"
-        outs = ", ".join(_shape(p.value.shape) for p in c.outputs) or "()"
-        stats = out.value.stats.short() if out else ""
-        add(
-            "forward",
-            c.name,
-            f"{c.name} = {c.type}({ins}) → {outs}   {stats}",
-            out.value.stats.norm if out else math.nan,
-            (),
-        )
-    first_call = {m.path: m.calls[0] for m in tr.modules if m.calls}
-    for c in reversed(tr.calls):
-        out = c.output
-        g = out.grad if out else None
-        norms = []
-        if first_call.get(c.path) == c.name:  # parameter grads are complete after the first call
-            norms = [(p.name, p.grad.stats.norm) for p in tr.params_of(c.path) if p.grad]
-        parts = [f"‖∂loss/∂{c.name}‖ = {fmt(g.stats.norm) if g else 'none (no gradient)'}"]
-        parts += [f"‖∂loss/∂{n}‖ = {fmt(v)}" for n, v in norms]
-        add("backward", c.name, "   ".join(parts), g.stats.norm if g else math.nan, norms)
-    lr = tr.model.lr
-    if lr is not None:
-        for p in tr.params:
-            if p.updated is None or p.grad is None or not p.trainable:
-                continue
-            add(
-                "update",
-                p.name,
-                f"{p.name} ← {p.name} − {fmt(lr)} · ∂loss/∂{p.name}   "
-                f"‖step‖ = {fmt(lr * p.grad.stats.norm)}   ‖{p.name}‖ = {fmt(p.updated.stats.norm)}",
-                p.updated.stats.norm,
-                [(p.name, lr * p.grad.stats.norm)],
-            )
-    return steps
-
-
-def _shape(s: Shape) -> str:
-    return "(" + ", ".join(str(d) for d in s) + ")"
-
-
-def _num(x: float) -> float | str:
-    if math.isfinite(x):
-        return x
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-
-
-def _float(x: float | str) -> float:
-    if isinstance(x, str):
-        return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}[x]
-    return float(x)
-
-
-def _opt(t: TensorInfo | None) -> dict[str, Any] | None:
-    return None if t is None else t.to_dict()
