@@ -271,9 +271,8 @@ def _check_size(c: _Checker, layers: list[int], raw_inputs: Any) -> None:
             f"{q(layers)} has {params:,} weights and biases, over the limit of "
             f"{MAX_PARAMETERS:,} for a spec",
         )
-    batch = len(raw_inputs) if isinstance(raw_inputs, list) and raw_inputs else 1
-    if not isinstance(raw_inputs, list) or not isinstance(raw_inputs[0], list):
-        batch = 1
+    batched = isinstance(raw_inputs, list) and bool(raw_inputs) and isinstance(raw_inputs[0], list)
+    batch = len(raw_inputs) if batched else 1
     values = batch * sum(layers)
     if values > MAX_VALUES:
         raise c.fail(

@@ -81,17 +81,21 @@ class _Check:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, f"expected a number, got {q(value)}")
 
-    def vector(self, key: str, value: Any, size: int) -> None:
+    def vector(self, key: str, value: Any, size: int, elements: bool = False) -> None:
+        """A list of ``size`` numbers; each element checked too when the schema does not."""
         if not isinstance(value, list) or len(value) != size:
             raise self.fail(key, f"expected {size} numbers, got {_what(value)}")
-        if any(isinstance(v, list) for v in value):
+        if elements:
+            for i, v in enumerate(value):
+                self.num(f"{key}/{i}", v)
+        elif any(isinstance(v, list) for v in value):
             raise self.fail(key, f"expected {size} numbers, got a nested list")
 
-    def matrix(self, key: str, value: Any, rows: int, cols: int) -> None:
+    def matrix(self, key: str, value: Any, rows: int, cols: int, elements: bool = False) -> None:
         if not isinstance(value, list) or len(value) != rows:
             raise self.fail(key, f"expected {rows} rows of {cols}, got {_what(value)}")
         for r, row in enumerate(value):
-            self.vector(f"{key}/{r}", row, cols)
+            self.vector(f"{key}/{r}", row, cols, elements)
 
     def text(self, key: str, value: Any) -> None:
         if isinstance(value, str) and not value.isprintable():
@@ -203,14 +207,18 @@ def _check_training(
         if len(layers) != len(sizes) - 1:
             raise c.fail("training/final/layers", f"{len(layers)} layers for sizes {sizes}")
         for k, layer in enumerate(layers):
-            c.matrix(f"training/final/layers/{k}/weight", layer["weight"], sizes[k + 1], sizes[k])
+            if not isinstance(layer, dict) or not {"weight", "bias"} <= set(layer):
+                raise c.fail(f"training/final/layers/{k}", "expected an object with weight, bias")
+            c.matrix(
+                f"training/final/layers/{k}/weight", layer["weight"], sizes[k + 1], sizes[k], True
+            )
             if (layer["bias"] is None) == bias[k]:
                 raise c.fail(f"training/final/layers/{k}/bias", "does not match network/bias")
             if layer["bias"] is not None:
-                c.vector(f"training/final/layers/{k}/bias", layer["bias"], sizes[k + 1])
+                c.vector(f"training/final/layers/{k}/bias", layer["bias"], sizes[k + 1], True)
         if "output" not in final:
             raise c.fail("training/final", "missing 'output'")
-        c.matrix("training/final/output", final["output"], batch, sizes[-1])
+        c.matrix("training/final/output", final["output"], batch, sizes[-1], True)
         return
     _check_final_names(c, final, sizes, batch, bias)
 
@@ -237,8 +245,6 @@ def _check_final_names(
             raise c.fail("training/final", f"missing {q(name)}")
         value = final[name]
         if batch > 1:
-            c.vector(f"training/final/{name}", value, batch)
-            for i, v in enumerate(value):
-                c.num(f"training/final/{name}/{i}", v)
+            c.vector(f"training/final/{name}", value, batch, True)
         else:
             c.num(f"training/final/{name}", value)

@@ -51,7 +51,7 @@ def paths(doc: Any, prefix: Path = ()) -> list[Path]:
 
 def _get(doc: Any, path: Path) -> Any:
     for p in path:
-        doc = doc[p]
+        doc = doc[p]  # raises KeyError, IndexError or TypeError once an earlier change moved it
     return doc
 
 
@@ -107,7 +107,10 @@ def mutate(doc: dict[str, Any], rng: random.Random) -> str:
             else:
                 parent[key] = [*old, copy.deepcopy(old[-1])]
         elif action < 0.4:
-            other = _get(doc, rng.choice(every))
+            try:
+                other = _get(doc, rng.choice(every))
+            except (KeyError, IndexError, TypeError):
+                continue
             parent[key] = copy.deepcopy(other) if other is not doc else None
         elif action < 0.5 and isinstance(key, str) and key in ENUMS:
             parent[key] = rng.choice(ENUMS[key])
