@@ -17,7 +17,9 @@ def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str 
         if limit is not None:
             size = p.stat().st_size
             if size > limit:
-                raise BptraceError(f"{shown}: {size} bytes is over the {limit} byte limit for a {what}")
+                raise BptraceError(
+                    f"{shown}: {size} bytes is over the {limit} byte limit for a {what}"
+                )
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BptraceError(f"{shown}: no such file") from None

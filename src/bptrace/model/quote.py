@@ -59,9 +59,7 @@ def path_text(path: object, limit: int = QUOTE_LIMIT) -> str:
 def one_line(message: str, limit: int = LINE_LIMIT) -> str:
     """``message`` with any control character escaped, cut to ``limit`` characters."""
     if not message.isprintable():
-        message = "".join(
-            ch if ch.isprintable() else repr(ch)[1:-1] for ch in message
-        )
+        message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
     if len(message) > limit:
         message = message[: limit - 1] + "…"
     return message

@@ -104,7 +104,9 @@ class _Checker:
 
     def choice(self, key: str, value: Any, options: tuple[str, ...]) -> str:
         if value not in options:
-            raise self.fail(key, f"unknown value {q(value)} (expected one of: {', '.join(options)})")
+            raise self.fail(
+                key, f"unknown value {q(value)} (expected one of: {', '.join(options)})"
+            )
         return str(value)
 
 

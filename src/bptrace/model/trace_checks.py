@@ -144,7 +144,8 @@ def check_mlp(doc: dict[str, Any], source: str) -> None:
         for i, t in enumerate(target):
             if not (isinstance(t, int) and 0 <= t < sizes[-1]):
                 raise c.fail(
-                    f"tensors/target/value/{i}", f"class index {q(t)} out of range 0..{sizes[-1] - 1}"
+                    f"tensors/target/value/{i}",
+                    f"class index {q(t)} out of range 0..{sizes[-1] - 1}",
                 )
     else:
         c.matrix("tensors/target/value", target, batch, sizes[-1])

@@ -108,7 +108,8 @@ def trace_mlp(
         for p in frozen:
             p.requires_grad_(False)
     paths = {id(m): f"{path}." if path else "" for path, m in modules}
-    layers, notes = [], []
+    layers: list[Layer] = []
+    notes: list[str] = []
     for call in calls:
         path = paths[id(call.linear.module)]
         weight = _param(params, grads, f"{path}weight", lr)

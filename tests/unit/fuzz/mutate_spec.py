@@ -114,7 +114,7 @@ def mutate(rng: random.Random) -> str:
                 spec[key] = _odd(rng, old)
         elif action < 0.5 and isinstance(spec.get("layers"), list) and spec["layers"]:
             layers = list(spec["layers"])
-            layers[rng.randrange(len(layers))] = rng.choice([0, 1, 3, 50, 600, 2**62, -2])
+            layers[rng.randrange(len(layers))] = rng.choice([0, 1, 3, 40, 2**62, -2])
             spec["layers"] = layers
         elif keys:
             key = rng.choice(keys)
