@@ -48,7 +48,7 @@ def test_mutated_specs_export_or_are_refused_in_one_line(
             seen[check_result(result, out)] += 1
         except AssertionError as exc:
             raise AssertionError(f"seed {seed}: {spec.read_text()[:500]!r}") from exc
-    assert seen["ok"] >= 10 and seen["refused"] >= 100, seen  # the mutator reaches both sides
+    assert seen["ok"] >= 30 and seen["refused"] >= 70, seen  # the mutator reaches both sides
 
 
 @pytest.mark.parametrize("seed", [14_004, 14_011])

@@ -98,6 +98,9 @@ def _odd(rng: random.Random, old: Any) -> Any:
 def mutate(rng: random.Random) -> str:
     """One mutated spec, as TOML text."""
     spec = copy.deepcopy(rng.choice(BASES))
+    if rng.random() < 0.3:  # a valid spec with odd numbers: huge, tiny, overflowing
+        _odd_number(rng, spec)
+        return dump_toml(spec)
     for _ in range(rng.choice([1, 1, 2, 3])):
         action = rng.random()
         keys = list(spec)
@@ -120,6 +123,19 @@ def mutate(rng: random.Random) -> str:
             key = rng.choice(keys)
             spec[key] = _odd(rng, spec[key])
     return dump_toml(spec)
+
+
+def _odd_number(rng: random.Random, spec: dict[str, Any]) -> None:
+    """Set one number of ``inputs`` or ``weights`` (or the lr) to an odd but valid value."""
+    key = rng.choice([k for k in ("inputs", "weights", "lr", "inputs") if k in spec])
+    value = rng.choice([1e300, -1e300, 1e154, 0.0, 5e-324, 1e-300, rng.uniform(-30, 30)])
+    if key == "lr":
+        spec["lr"] = abs(value) or 1e-300
+        return
+    place = spec[key]
+    while isinstance(place, list) and place and isinstance(place[0], list):
+        place = rng.choice(place)
+    place[rng.randrange(len(place))] = value
 
 
 def _value(v: Any) -> str:
