@@ -51,7 +51,9 @@ def test_the_course_code_traces_per_neuron_with_the_classic_numbers(form: str) -
     assert tr.loss == pytest.approx(0.2983711087600027, rel=1e-6)
     assert all(step.agrees for step in tr.steps if step.phase == "backward")
     assert len(tr.warnings) == 2
-    assert all("has shape (1, 2) (set through .data); traced as shape (2,)" in w for w in tr.warnings)
+    assert all(
+        "has shape (1, 2) (set through .data); traced as shape (2,)" in w for w in tr.warnings
+    )
     assert tuple(bias.shape) == (1, 2)  # the model is left as it was
 
 
@@ -71,7 +73,19 @@ def test_the_course_code_exports_a_file_view_reads(
 ) -> None:
     out = tmp_path / "course.json"
     form = f"{COURSE / FORMS[1]}:make"
-    result = cli("export", "--model", form, "--lr", "0.01", "--epochs", "2", "--detail", detail, "-o", str(out))
+    result = cli(
+        "export",
+        "--model",
+        form,
+        "--lr",
+        "0.01",
+        "--epochs",
+        "2",
+        "--detail",
+        detail,
+        "-o",
+        str(out),
+    )
     assert result.code == 0, result.err
     assert result.err == ""
     doc = json.loads(out.read_text())
