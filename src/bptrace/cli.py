@@ -7,6 +7,7 @@ Torch is imported only by the commands that trace a model (never by ``view``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -199,7 +200,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from bptrace.model.jsonio import load_trace
 
-    tr = load_trace(args.file)
+    big = os.path.isfile(args.file) and os.path.getsize(args.file) > 4 * 1024 * 1024
+    if big and sys.stderr.isatty():  # a big file takes a while: say so until the app opens
+        size = os.path.getsize(args.file) / 1e6
+        sys.stderr.write(f"\rloading {args.file!r} ({size:.0f} MB, checked as it is read)…")
+        sys.stderr.flush()
+    try:
+        tr = load_trace(args.file)
+    finally:
+        if big and sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
     return run_app(trace=tr, title=f"view {args.file}")
 
 
