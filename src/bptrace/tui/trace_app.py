@@ -123,7 +123,8 @@ class TraceApp(App[None]):
         self.main.spec = message.spec or self.main.spec
         self.main.trace = message.trace
         if message.trace.warnings:
-            self.notify("\n".join(message.trace.warnings[:4]), title="note", timeout=8)
+            notes = "\n".join(message.trace.warnings[:4])  # may come from a file: no markup
+            self.notify(notes, title="note", timeout=8, markup=False)
         flags = check(message.trace)
         if flags:
             lines = "\n".join(f.line() for f in flags[:4]) + ("\n…" if len(flags) > 4 else "")
@@ -131,7 +132,7 @@ class TraceApp(App[None]):
 
     @on(TraceFailed)
     def trace_failed(self, message: TraceFailed) -> None:
-        self.notify(message.error, title="could not trace", severity="error")
+        self.notify(message.error, title="could not trace", severity="error", markup=False)
         if self.main.trace is None:
             self.main.show_loading(f"✗ {message.error}")
 
