@@ -199,7 +199,9 @@ class TraceScreen(Screen[None]):
                 try:
                     new = with_choices(spec, tr, choices)
                 except BptraceError as exc:
-                    self.notify(str(exc), title="cannot use these choices", severity="error", markup=False)
+                    self.notify(
+                        str(exc), title="cannot use these choices", severity="error", markup=False
+                    )
                 else:
                     self.post_message(
                         self.RetraceRequested(
