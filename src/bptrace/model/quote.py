@@ -46,14 +46,17 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def path_text(path: object, limit: int = QUOTE_LIMIT) -> str:
-    """A path for a message: as it is when printable and short, else quoted and cut."""
+PATH_LIMIT = 200  # characters of a printable path shown as it is
+
+
+def path_text(path: object, limit: int = PATH_LIMIT) -> str:
+    """A path for a message: as it is when printable and not too long, else quoted and cut."""
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
     if isinstance(text, bytes):
-        return q(text, limit)
+        return q(text)
     if text.isprintable() and len(text) <= limit and text.strip() == text and text:
         return text
-    return q(text, limit)
+    return q(text, min(limit, 120))
 
 
 def one_line(message: str, limit: int = LINE_LIMIT) -> str:
