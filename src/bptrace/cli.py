@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bptrace.clisource import merge_sources
+from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
@@ -167,6 +167,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if out is None and sys.stdout is None:
         raise BptraceError("stdout is closed: use -o FILE")
     tr = load_trace_for(args, args.epochs)
+    note_default_detail(tr, args.detail)
     text = dumps(tr, args.detail)
     if out is None:
         write_stdout(text)

@@ -1,4 +1,6 @@
-"""A source given before the subcommand (``bptrace --spec F export``) applies to the subcommand.
+"""The export's source options: where the model comes from, and what detail the default gives.
+
+A source given before the subcommand (``bptrace --spec F export``) applies to the subcommand.
 
 The top-level parser stores its source options (``--spec``, ``--example``, ``--model``,
 ``--state``, ``--lr``) under ``top_<name>``; :func:`merge_sources` moves them to ``<name>``,
@@ -9,6 +11,8 @@ sources at once, or a source before a command that traces nothing is refused.
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 from bptrace.model.errors import BptraceError
 
@@ -23,6 +27,9 @@ def merge_sources(args: argparse.Namespace) -> None:
     for name in SOURCE_OPTIONS:
         top = vars(args).pop(f"top_{name}", None)
         here = getattr(args, name, _ABSENT)
+        if command is None:  # the app itself
+            setattr(args, name, top)
+            continue
         if top is None:
             if here is _ABSENT:
                 setattr(args, name, None)
@@ -37,3 +44,14 @@ def merge_sources(args: argparse.Namespace) -> None:
     given = [f"--{name}" for name in SOURCES if getattr(args, name, None) is not None]
     if len(given) > 1:
         raise BptraceError(f"{' and '.join(given)}: give one source of the model, not both")
+
+
+def note_default_detail(tr: Any, detail: str) -> None:
+    """One note on stderr when the default detail gives per-layer tensors only (a big MLP)."""
+    from bptrace.model.trace import SCALAR_LIMIT, Trace
+
+    if detail == "auto" and isinstance(tr, Trace) and not tr.small:
+        sys.stderr.write(
+            f"bptrace: note: {tr.scalar_count():,} scalars is over {SCALAR_LIMIT:,}: exporting "
+            "per-layer tensors only (--detail scalars adds every scalar's node and step)\n"
+        )

@@ -58,3 +58,28 @@ def test_source_before_view_is_refused(cli, write_spec, tmp_path: Path) -> None:
     spec = write_spec(SMALL)
     result = cli("--spec", str(spec), "view", str(tmp_path / "t.json"))
     assert_one_error_line(result, "--spec", "view")
+
+
+def test_source_without_a_command_still_goes_to_the_app(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "m.py"
+    bad.write_text("def three():\n    return 1, 2, 3\n", encoding="utf-8")
+    result = cli("--model", f"{bad}:three")  # refused before any screen opens, as before
+    assert_one_error_line(result, "tuple of 3")
+
+
+def test_default_detail_switch_is_noted_once(cli, write_spec, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    inputs = [[(i * 7 + j) % 11 / 10 for j in range(64)] for i in range(8)]
+    spec = write_spec(
+        'layers = [64, 64, 64, 10]\nactivation = "relu"\noutput_activation = "softmax"\n'
+        f'loss = "cross_entropy"\ninputs = {inputs}\ntargets = [0, 1, 2, 3, 4, 5, 6, 7]\n'
+    )
+    out = tmp_path / "big.json"
+    result = cli("export", "--spec", str(spec), "-o", str(out))
+    assert result.code == 0, result.err
+    lines = result.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bptrace: note: ") and "tensors" in lines[0]
+    assert json.loads(out.read_text(encoding="utf-8"))["detail"] == "tensors"
+    small = cli("export", "-o", str(tmp_path / "small.json"))
+    assert small.code == 0 and small.err == ""
+    asked = cli("export", "--spec", str(spec), "--detail", "tensors", "-o", str(out))
+    assert asked.code == 0 and asked.err == ""

@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bptrace.model import jsonwrite
 from bptrace.model.errors import BptraceError
+from bptrace.model.export_scalars import nodes_raw, steps_raw
 from bptrace.model.files import read_text
+from bptrace.model.jsonarrays import validate_mlp
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.quote import path_text, q
@@ -51,7 +54,10 @@ def _clean(obj: Any) -> Any:
 
 
 def _arr(a: Array | None) -> Any:
-    return None if a is None else _clean(np.asarray(a, dtype=np.float64).tolist())
+    if a is None:
+        return None
+    a = np.asarray(a, dtype=np.float64)
+    return a.tolist() if bool(np.isfinite(a).all()) else _clean(a.tolist())
 
 
 def _param(p: Param | None) -> dict[str, Any] | None:
@@ -71,8 +77,8 @@ def resolve_detail(tr: Trace, detail: str) -> str:
     return detail
 
 
-def trace_to_dict(tr: Trace, detail: str = "auto") -> dict[str, Any]:
-    """The export document, in a fixed key order."""
+def trace_to_dict(tr: Trace, detail: str = "auto", *, text: bool = False) -> dict[str, Any]:
+    """The export document, in a fixed key order (``text``: nodes and steps as JSON text)."""
     detail = resolve_detail(tr, detail)
     targets = tr.targets
     doc: dict[str, Any] = {
@@ -101,7 +107,9 @@ def trace_to_dict(tr: Trace, detail: str = "auto") -> dict[str, Any]:
         "nodes": {},
         "steps": [],
     }
-    if detail == "scalars":
+    if detail == "scalars" and text:
+        doc["nodes"], doc["steps"] = nodes_raw(tr, _node_dict), steps_raw(tr)
+    elif detail == "scalars":
         doc["nodes"] = {name: _node_dict(tr, name) for name in tr.names()}
         doc["steps"] = [_clean(step.to_dict()) for step in tr.steps]
     if tr.warnings:
@@ -158,8 +166,8 @@ def dumps(tr: Trace | ModuleTrace, detail: str = "auto") -> str:
     A module trace has one level of detail (per-module statistics, full tensors up to
     :data:`~bptrace.model.modules.TENSOR_LIMIT` elements); ``detail`` applies to MLP traces.
     """
-    doc = tr.to_dict() if isinstance(tr, ModuleTrace) else tr.to_dict(detail)
-    return json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    doc = tr.to_dict() if isinstance(tr, ModuleTrace) else trace_to_dict(tr, detail, text=True)
+    return jsonwrite.dumps(doc) + "\n"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -180,14 +188,21 @@ def schema() -> dict[str, Any]:
 
 def validate(doc: Any, source: str = "trace") -> None:
     """Raise BptraceError naming the first place where ``doc`` breaks the schema."""
-    import jsonschema
-
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
         raise BptraceError(f"{source}: not a bptrace trace (format is {q(doc.get('format'))})")
     if isinstance(doc, dict) and doc.get("version") != VERSION:
         raise BptraceError(
             f"{source}: unsupported trace version {q(doc.get('version'))} (this bptrace reads {VERSION})"
         )
+    if isinstance(doc, dict) and "kind" not in doc:  # an MLP trace: big arrays in numpy
+        validate_mlp(doc, source, lambda d: _schema_check(d, source))
+    else:
+        _schema_check(doc, source)
+
+
+def _schema_check(doc: Any, source: str) -> None:
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
@@ -196,6 +211,11 @@ def validate(doc: Any, source: str = "trace") -> None:
 
 
 def _np(value: Any) -> Array:
+    try:  # validated: numbers, or "nan"/"inf"/"-inf", which numpy reads as such
+        return np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        pass
+
     def conv(v: Any) -> Any:
         if isinstance(v, list):
             return [conv(x) for x in v]

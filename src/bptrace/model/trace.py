@@ -8,7 +8,7 @@ Python objects until someone wants them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -98,12 +98,19 @@ class Trace:
 
     network: NetworkInfo
     inputs: Array
-    input_grad: Array
+    input_grad_: Array | Callable[[], Array]  # ∂loss/∂inputs, or how to compute it when read
     targets: Array
     loss: float
     layers: list[Layer]
     training: Training | None = None
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def input_grad(self) -> Array:
+        """∂loss/∂inputs (batch × inputs); a tracer may compute it on first read."""
+        if callable(self.input_grad_):
+            self.input_grad_ = self.input_grad_()
+        return self.input_grad_
 
     # -- names ------------------------------------------------------------------------------
     @cached_property

@@ -20,6 +20,7 @@ from torch.overrides import TorchFunctionMode
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation
+from bptrace.tracer.direct import hookless
 
 _ACT_FUNCS: dict[Any, str] = {
     torch.sigmoid: "sigmoid",
@@ -107,6 +108,7 @@ class Recorder(TorchFunctionMode):
         self.events: list[Event] = []
         self.depth = 0  # > 0 while inside a hooked leaf module
         self.track_depth = track_depth  # only needed while function calls are caught too
+        self.direct: dict[int, str] | None = None  # module → name, when run by run_direct
 
     def __torch_function__(
         self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
@@ -163,23 +165,26 @@ class Recorder(TorchFunctionMode):
                 self.depth -= 1
             if self.depth > 0 or isinstance(module, nn.Identity):
                 return
-            x = args[0] if args else None
-            if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
-                raise BptraceError(
-                    f"module {where!r} ({type(module).__name__}) does not map a tensor to a tensor"
-                )
-            if isinstance(module, nn.Linear):
-                self.record("linear", where, x, out, module=module)
-                return
-            act = _module_activation(module, where, x)
-            if act is None:
-                raise BptraceError(
-                    f"module {where!r} ({type(module).__name__}) is not supported: an MLP trace "
-                    "needs nn.Linear layers and elementwise activations"
-                )
-            self.record("act", where, x, out, act=act)
+            self.leaf(module, where, args[0] if args else None, out)
 
         return hook
+
+    def leaf(self, module: nn.Module, where: str, x: Any, out: Any) -> None:
+        """Leaf ``module`` (at ``where``) mapped ``x`` to ``out``: record it, or refuse it."""
+        if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
+            raise BptraceError(
+                f"module {where!r} ({type(module).__name__}) does not map a tensor to a tensor"
+            )
+        if isinstance(module, nn.Linear):
+            self.record("linear", where, x, out, module=module)
+            return
+        act = _module_activation(module, where, x)
+        if act is None:
+            raise BptraceError(
+                f"module {where!r} ({type(module).__name__}) is not supported: an MLP trace "
+                "needs nn.Linear layers and elementwise activations"
+            )
+        self.record("act", where, x, out, act=act)
 
 
 def _plain_sequential(model: nn.Module) -> bool:
@@ -196,6 +201,10 @@ def recording(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> Iterato
     activation functions; unhook on exit."""
     plain = _plain_sequential(model)  # nothing but modules runs: no function calls to catch
     rec = Recorder(track_depth=not plain)
+    if plain and hookless(modules):  # the tracer runs it child by child: no hook at all
+        rec.direct = {id(m): where or type(m).__name__ for where, m in modules}
+        yield rec
+        return
     handles = []
     try:
         for where, module in modules:

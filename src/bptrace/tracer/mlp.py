@@ -7,6 +7,7 @@ The model's own parameters are never touched: the pass runs through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,8 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
-from bptrace.tracer.capture import Event, recording
+from bptrace.tracer.capture import Event, _plain_sequential, recording
+from bptrace.tracer.direct import hookless, run_direct
 from bptrace.tracer.losses import loss_info
 
 IDENTITY = Activation("identity")
@@ -98,7 +100,10 @@ def trace_mlp(
     params = dict(model.named_parameters())
     dtype = _check_inputs(model, params, inputs, targets)
     frozen = [p for p in params.values() if not p.requires_grad]
-    x = inputs.detach().clone().requires_grad_(True)
+    # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
+    # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
+    lazy_input = _plain_chain(model, modules) and inputs.dim() == 2
+    x = inputs.detach().clone().requires_grad_(not lazy_input)
     try:
         for p in frozen:  # frozen parameters get a gradient too (shown, never applied)
             p.requires_grad_(True)
@@ -144,14 +149,31 @@ def trace_mlp(
         name=name,
         has_bias=tuple(layer.bias is not None for layer in layers),
     )
-    input_grad = grads.get(id(x))
-    if input_grad is None:
-        input_grad = torch.zeros_like(x)
-    tr = Trace(
-        network, _as_matrix(x.detach()), _as_matrix(input_grad), t2, float(loss.detach()), layers
-    )
+    input_grad: np.ndarray | Callable[[], np.ndarray]
+    if lazy_input:
+        input_grad = _input_grad_later(layers[0])
+    else:
+        got = grads.get(id(x))
+        input_grad = _as_matrix(torch.zeros_like(x) if got is None else got)
+    tr = Trace(network, _as_matrix(x.detach()), input_grad, t2, float(loss.detach()), layers)
     tr.warnings.extend(notes)
     return tr
+
+
+def _plain_chain(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> bool:
+    """The model is run child by child (``tracer/direct.py``): the input feeds layer 1 only."""
+    return _plain_sequential(model) and hookless(modules)
+
+
+def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
+    """∂loss/∂inputs = ∂loss/∂l(layer 1) @ W1, the product autograd's Linear backward does."""
+
+    def compute() -> np.ndarray:
+        g = torch.from_numpy(first.pre_grad)
+        w = torch.from_numpy(first.weight.value)
+        return (g @ w).numpy()
+
+    return compute
 
 
 Grads = dict[int, torch.Tensor]  # keyed by id() of the tensor (input, parameter, recorded output)
@@ -172,7 +194,7 @@ def _run(
     """
     with recording(model, modules) as rec:
         try:
-            output = model(x)
+            output = model(x) if rec.direct is None else run_direct(rec, model, x, rec.direct)
         except BptraceError:
             raise
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
@@ -202,7 +224,7 @@ def _run(
     stray = sorted(set(params) - owned)
     if stray:
         raise BptraceError(f"parameter {stray[0]!r} does not belong to a traced Linear layer")
-    wanted: dict[int, torch.Tensor] = {id(x): x}
+    wanted: dict[int, torch.Tensor] = {id(x): x} if x.requires_grad else {}
     wanted.update((id(p), p) for p in params.values())
     for call in calls:
         for event in (call.linear, call.post):

@@ -1,0 +1,51 @@
+"""Run a plain ``nn.Sequential`` MLP child by child, recording each call with no hook at all.
+
+When the model is a tree of plain ``nn.Sequential`` containers of leaf modules and nothing in
+it (nor a global module hook) has hooks, :func:`run_direct` does what ``Sequential.forward``
+does, child by child, and hands each leaf call to the recorder itself: nothing is registered
+on the model, so nothing has to be removed, and module calls take torch's hook-free path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from torch import nn
+
+if TYPE_CHECKING:
+    from bptrace.tracer.capture import Recorder
+
+_GLOBAL_HOOKS = (
+    "_global_forward_hooks",
+    "_global_forward_pre_hooks",
+    "_global_backward_hooks",
+    "_global_backward_pre_hooks",
+)
+
+
+def hookless(modules: list[tuple[str, nn.Module]]) -> bool:
+    """No module of the model (its ``named_modules()``) has hooks, nor is a global one set."""
+    import torch.nn.modules.module as mm
+
+    if any(getattr(mm, name, None) for name in _GLOBAL_HOOKS):
+        return False
+    return not any(
+        m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
+        for _, m in modules
+    )
+
+
+def run_direct(rec: Recorder, module: nn.Module, x: Any, names: dict[int, str]) -> Any:
+    """``module(x)`` for a leaf or a plain ``nn.Sequential``, each leaf call recorded."""
+    if type(module) is nn.Sequential:
+        for child in module._modules.values():  # what iterating a Sequential gives
+            if child is None:
+                raise TypeError("'NoneType' object is not callable")
+            x = run_direct(rec, child, x, names)
+        return x
+    if getattr(module, "inplace", False):  # what the pre-hook does: keep the value it overwrites
+        rec.protect(x)
+    out = module(x)
+    if not isinstance(module, nn.Identity):
+        rec.leaf(module, names[id(module)], x, out)
+    return out
