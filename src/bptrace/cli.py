@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bptrace.clisource import merge_sources, note_default_detail
@@ -160,27 +159,18 @@ def _progress_printer() -> Callable[[int, int], None]:
     return show
 
 
-def _check_writable(path: str) -> Path:
-    out = Path(path)
-    directory = out.parent if str(out.parent) else Path(".")
-    if out.is_dir():
-        raise BptraceError(f"{out}: is a directory")
-    if not directory.is_dir():
-        raise BptraceError(f"{out}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise BptraceError(f"{out}: permission denied")
-    return out
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from bptrace.model.jsonio import dumps, write_atomic
+    from bptrace.model.jsonio import dumps
+    from bptrace.model.outfile import check_target, write_atomic, write_stdout
 
-    out = _check_writable(args.output) if args.output else None
+    out = check_target(args.output) if args.output is not None else None
+    if out is None and sys.stdout is None:
+        raise BptraceError("stdout is closed: use -o FILE")
     tr = load_trace_for(args, args.epochs)
     note_default_detail(tr, args.detail)
     text = dumps(tr, args.detail)
     if out is None:
-        sys.stdout.write(text)
+        write_stdout(text)
     else:
         write_atomic(out, text)
     return 0
@@ -211,7 +201,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from bptrace.model.jsonio import load_trace
 
-    tr = load_trace(args.file)
+    big = os.path.isfile(args.file) and os.path.getsize(args.file) > 4 * 1024 * 1024
+    if big and sys.stderr.isatty():  # a big file takes a while: say so until the app opens
+        size = os.path.getsize(args.file) / 1e6
+        sys.stderr.write(f"\rloading {args.file!r} ({size:.0f} MB, checked as it is read)…")
+        sys.stderr.flush()
+    try:
+        tr = load_trace(args.file)
+    finally:
+        if big and sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
     return run_app(trace=tr, title=f"view {args.file}")
 
 
@@ -253,12 +252,19 @@ COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    from bptrace.model.quote import one_line
+
     args = build_parser().parse_args(argv)
     try:
         merge_sources(args)
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            # overflow (1e300 × 1e300) is traced and flagged like NaN, not warned about
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return COMMANDS[args.command](args)
     except BptraceError as exc:
-        print(f"bptrace: error: {exc}", file=sys.stderr)
+        print(f"bptrace: error: {one_line(str(exc), 300 - 16)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bptrace: interrupted", file=sys.stderr)

@@ -35,6 +35,8 @@ def explain(tr: Trace, name: str, console: Console) -> None:
         f"value: {fmt_value(node.value)}   gradient ∂loss/∂{name}: "
         f"{fmt_value(node.grad) if node.grad is not None else 'none (targets are constants)'}"
     )
+    for note in tr.warnings:
+        console.print(Text(f"note: {note}", style="dim"))
     steps = tr.steps
     rtol = steps.rtol
     shown = False

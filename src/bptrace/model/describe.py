@@ -17,10 +17,18 @@ class Line:
 
 
 def agreement_text(step: Step, rtol: float) -> str:
-    """``✓ autograd 0.0821670405642308 agrees (rel. 1e-09)`` or a visible ✗ when it does not."""
+    """``✓ autograd 0.08216704056423077 agrees (±8.2e-11: 1e-09 of the terms' size)``, or a
+    visible ✗ when it does not. The tolerance is this value's own (see model/tolerance.py)."""
     mark = "✓" if step.agrees else "✗"
     verdict = "agrees" if step.agrees else "DISAGREES"
-    return f"{mark} autograd {_full(step.autograd)} {verdict} (relative tolerance {rtol:g})"
+    tol = step.tolerance
+    if tol is None:
+        return f"{mark} autograd {_full(step.autograd)} {verdict} (relative tolerance {rtol:g})"
+    worst = max(tol) if isinstance(tol, list) else tol
+    return (
+        f"{mark} autograd {_full(step.autograd)} {verdict} "
+        f"(within ±{worst:.2g}: {rtol:g} × the sizes summed to make it)"
+    )
 
 
 def _full(value: object) -> str:

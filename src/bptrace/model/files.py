@@ -6,24 +6,28 @@ import os
 from pathlib import Path
 
 from bptrace.model.errors import BptraceError
+from bptrace.model.quote import path_text
 
 
 def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> str:
     """The file's text (UTF-8); a clear BptraceError when it is missing, unreadable or too big."""
     p = Path(path)
+    shown = path_text(p)
     try:
         if limit is not None:
             size = p.stat().st_size
             if size > limit:
-                raise BptraceError(f"{p}: {size} bytes is over the {limit} byte limit for a {what}")
+                raise BptraceError(
+                    f"{shown}: {size} bytes is over the {limit} byte limit for a {what}"
+                )
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BptraceError(f"{p}: no such file") from None
+        raise BptraceError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise BptraceError(f"{p}: is a directory") from None
+        raise BptraceError(f"{shown}: is a directory") from None
     except PermissionError:
-        raise BptraceError(f"{p}: permission denied") from None
+        raise BptraceError(f"{shown}: permission denied") from None
     except UnicodeDecodeError:
-        raise BptraceError(f"{p}: not a text file (not UTF-8)") from None
+        raise BptraceError(f"{shown}: not a text file (not UTF-8)") from None
     except OSError as exc:
-        raise BptraceError(f"{p}: cannot read ({exc.strerror})") from None
+        raise BptraceError(f"{shown}: cannot read ({exc.strerror})") from None

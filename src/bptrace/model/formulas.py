@@ -14,7 +14,9 @@ from bptrace.model.fmt import Lazy, elide, fmt, fmt_signed
 from bptrace.model.network import Activation, LossInfo
 
 Array = NDArray[np.float64]
-BCE_EPS = 1e-12  # torch clamps o(1 − o) from below by this in BCELoss's backward
+# torch clamps o(1 − o) from below in BCELoss's backward by 1e-12 rounded to float32, in every
+# dtype (float64 too): 9.999999960041972e-13, so 1/eps is 1000000003995.8029, not 1e12
+BCE_EPS = float(np.float32(1e-12))
 
 # -- activations ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ nodes. Checking each number in jsonschema takes a minute on a 10,000-scalar netw
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from itertools import chain
 from operator import itemgetter
@@ -82,7 +83,8 @@ def check_array(value: Any, kind: str, where: str) -> None:
     if str in types:
         text = next((v for v in items if type(v) is str and v not in NONFINITE), None)
         if text is not None:
-            raise BptraceError(f'{where}: expected numbers, got the string "{text[:40]}"')
+            shown = json.dumps(text[:40])  # escaped: a newline or ESC stays on one line
+            raise BptraceError(f"{where}: expected numbers, got the string {shown}")
 
 
 def _name(ndim: int) -> str:

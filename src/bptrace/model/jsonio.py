@@ -6,11 +6,9 @@ published JSON Schema (``schema.json``) and files over :data:`MAX_TRACE_BYTES` a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,7 +23,9 @@ from bptrace.model.files import read_text
 from bptrace.model.jsonarrays import validate_mlp
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
+from bptrace.model.quote import path_text, q
 from bptrace.model.trace import Layer, Param, Trace, Training
+from bptrace.model.trace_checks import check_mlp, parse
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Array
@@ -171,26 +171,11 @@ def dumps(tr: Trace | ModuleTrace, detail: str = "auto") -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a failure never leaves a half-written file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise BptraceError(f"{path}: directory {directory} does not exist")
-    if path.is_dir():
-        raise BptraceError(f"{path}: is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise BptraceError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise BptraceError(f"{path}: cannot write ({exc.strerror})") from None
-        raise
+    """Write ``text`` to ``path`` so that a failure never leaves a half-written file
+    (see :mod:`bptrace.model.outfile`: regular files only, mode kept, stale temporaries cleaned)."""
+    from bptrace.model.outfile import write_atomic as write
+
+    write(path, text)
 
 
 @cache
@@ -204,10 +189,10 @@ def schema() -> dict[str, Any]:
 def validate(doc: Any, source: str = "trace") -> None:
     """Raise BptraceError naming the first place where ``doc`` breaks the schema."""
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
-        raise BptraceError(f"{source}: not a bptrace trace (format is {doc.get('format')!r})")
+        raise BptraceError(f"{source}: not a bptrace trace (format is {q(doc.get('format'))})")
     if isinstance(doc, dict) and doc.get("version") != VERSION:
         raise BptraceError(
-            f"{source}: unsupported trace version {doc.get('version')!r} (this bptrace reads {VERSION})"
+            f"{source}: unsupported trace version {q(doc.get('version'))} (this bptrace reads {VERSION})"
         )
     if isinstance(doc, dict) and "kind" not in doc:  # an MLP trace: big arrays in numpy
         validate_mlp(doc, source, lambda d: _schema_check(d, source))
@@ -249,6 +234,7 @@ def _param_from(d: dict[str, Any] | None) -> Param | None:
 def trace_from_dict(doc: dict[str, Any], source: str = "trace") -> Trace:
     """Rebuild a Trace from a validated export document."""
     validate(doc, source)
+    check_mlp(doc, source)
     t = doc["tensors"]
     layers = []
     for d in t["layers"]:
@@ -353,13 +339,8 @@ def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
     :class:`~bptrace.model.modules.ModuleTrace`.
     """
     p = Path(path)
-    text = read_text(p, MAX_TRACE_BYTES, "trace")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BptraceError(
-            f"{p}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+    shown = path_text(p)
+    doc = parse(read_text(p, MAX_TRACE_BYTES, "trace"), shown)
     if not isinstance(doc, dict):
-        raise BptraceError(f"{p}: not a bptrace trace (top level is not an object)")
-    return any_trace_from_dict(doc, str(p))
+        raise BptraceError(f"{shown}: not a bptrace trace (top level is not an object)")
+    return any_trace_from_dict(doc, shown)

@@ -14,7 +14,12 @@ from typing import Any
 from bptrace.model.errors import BptraceError
 from bptrace.model.files import read_text
 from bptrace.model.network import ACTIVATIONS, LOSSES, REDUCTIONS
+from bptrace.model.quote import path_text, q
 
+SPEC_BYTES = 16 * 1024 * 1024  # a spec file larger than this is refused unread
+MAX_PARAMETERS = 250_000  # weights and biases of a spec's network
+MAX_VALUES = 250_000  # samples × neurons (inputs, pre-activations and activations per sample)
+MAX_LAYERS = 100  # Linear layers
 KEYS = {
     "name",
     "layers",
@@ -81,25 +86,27 @@ class _Checker:
         self, key: str, value: Any, *, positive: bool = False, nonneg: bool = False
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"expected a number, got {value!r}")
+            raise self.fail(key, f"expected a number, got {q(value)}")
         if not math.isfinite(value):
-            raise self.fail(key, f"must be finite, got {value!r}")
+            raise self.fail(key, f"must be finite, got {q(value)}")
         if positive and value <= 0:
-            raise self.fail(key, f"must be > 0, got {value!r}")
+            raise self.fail(key, f"must be > 0, got {q(value)}")
         if nonneg and value < 0:
-            raise self.fail(key, f"must be >= 0, got {value!r}")
+            raise self.fail(key, f"must be >= 0, got {q(value)}")
         return float(value)
 
     def vector(self, key: str, value: Any, size: int) -> list[float]:
         if not isinstance(value, list):
-            raise self.fail(key, f"expected a list of {size} numbers, got {value!r}")
+            raise self.fail(key, f"expected a list of {size} numbers, got {q(value)}")
         if len(value) != size:
             raise self.fail(key, f"expected {size} numbers, got {len(value)}")
         return [self.number(f"{key}[{i}]", v) for i, v in enumerate(value)]
 
     def choice(self, key: str, value: Any, options: tuple[str, ...]) -> str:
         if value not in options:
-            raise self.fail(key, f"unknown value {value!r} (expected one of: {', '.join(options)})")
+            raise self.fail(
+                key, f"unknown value {q(value)} (expected one of: {', '.join(options)})"
+            )
         return str(value)
 
 
@@ -108,18 +115,19 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     c = _Checker(source)
     unknown = sorted(set(data) - KEYS)
     if unknown:
-        raise c.fail(unknown[0], f"unknown key (known keys: {', '.join(sorted(KEYS))})")
+        raise c.fail(q(unknown[0]), f"unknown key (known keys: {', '.join(sorted(KEYS))})")
     for key in ("layers", "inputs", "targets"):
         if key not in data:
             raise c.fail(key, "missing (required)")
     layers = data["layers"]
     if not isinstance(layers, list) or len(layers) < 2:
         raise c.fail(
-            "layers", f"expected a list of at least 2 sizes (input, ..., output), got {layers!r}"
+            "layers", f"expected a list of at least 2 sizes (input, ..., output), got {q(layers)}"
         )
     for i, n in enumerate(layers):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise c.fail(f"layers[{i}]", f"expected a positive integer, got {n!r}")
+            raise c.fail(f"layers[{i}]", f"expected a positive integer, got {q(n)}")
+    _check_size(c, layers, data["inputs"])
     hidden = len(layers) - 2
     act = data.get("activation", "sigmoid")
     acts = act if isinstance(act, list) else [act] * hidden
@@ -139,13 +147,15 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     lr = c.number("lr", data.get("lr", 0.5), positive=True)
     train_biases = data.get("train_biases", True)
     if not isinstance(train_biases, bool):
-        raise c.fail("train_biases", f"expected true or false, got {train_biases!r}")
+        raise c.fail("train_biases", f"expected true or false, got {q(train_biases)}")
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise c.fail("seed", f"expected a non-negative integer, got {seed!r}")
+        raise c.fail("seed", f"expected a non-negative integer, got {q(seed)}")
     name = data.get("name", Path(source).stem if source != "spec" else "network")
     if not isinstance(name, str):
-        raise c.fail("name", f"expected a string, got {name!r}")
+        raise c.fail("name", f"expected a string, got {q(name)}")
+    if not name.isprintable():
+        raise c.fail("name", f"holds control characters: {q(name)}")
 
     n_in, n_out = layers[0], layers[-1]
     raw_inputs = data["inputs"]
@@ -189,7 +199,7 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
         if single and not (isinstance(raw, list) and len(raw) == 1 and _is_int(raw[0])):
             items = [raw]
         if not isinstance(items, list) or len(items) != batch:
-            raise c.fail("targets", f"expected {batch} target(s), one per sample, got {raw!r}")
+            raise c.fail("targets", f"expected {batch} target(s), one per sample, got {q(raw)}")
         out: list[Any] = []
         for i, t in enumerate(items):
             key = "targets" if single else f"targets[{i}]"
@@ -200,14 +210,14 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
             else:
                 probs = c.vector(key, t, n_out)
                 if any(p < 0 or p > 1 for p in probs):
-                    raise c.fail(key, f"class probabilities must lie in [0, 1], got {probs!r}")
+                    raise c.fail(key, f"class probabilities must lie in [0, 1], got {q(probs)}")
                 out.append(probs)
         if len({isinstance(t, int) for t in out}) > 1:
             raise c.fail("targets", "mix of class indices and probabilities")
         return out
     items = [raw] if single else raw
     if not isinstance(items, list) or len(items) != batch:
-        raise c.fail("targets", f"expected {batch} target sample(s), got {raw!r}")
+        raise c.fail("targets", f"expected {batch} target sample(s), got {q(raw)}")
     out = [
         c.vector("targets" if single else f"targets[{i}]", t, n_out) for i, t in enumerate(items)
     ]
@@ -216,7 +226,7 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
             if any(v < 0 or v > 1 for v in t):
                 raise c.fail(
                     "targets" if single else f"targets[{i}]",
-                    f"bce targets must lie in [0, 1], got {t!r}",
+                    f"bce targets must lie in [0, 1], got {q(t)}",
                 )
     return out
 
@@ -249,12 +259,34 @@ def _is_int(x: Any) -> bool:
 
 
 def _count(raw: Any) -> str:
-    return f"{len(raw)}" if isinstance(raw, list) else repr(raw)
+    return f"{len(raw)}" if isinstance(raw, list) else q(raw)
+
+
+def _check_size(c: _Checker, layers: list[int], raw_inputs: Any) -> None:
+    """Refuse a network over the limits before anything is built (or allocated)."""
+    if len(layers) > MAX_LAYERS + 1:
+        raise c.fail("layers", f"{len(layers) - 1} layers is over the limit of {MAX_LAYERS}")
+    params = sum(n_in * n_out + n_out for n_in, n_out in zip(layers, layers[1:], strict=False))
+    if params > MAX_PARAMETERS:
+        raise c.fail(
+            "layers",
+            f"{q(layers)} has {params:,} weights and biases, over the limit of "
+            f"{MAX_PARAMETERS:,} for a spec",
+        )
+    batched = isinstance(raw_inputs, list) and bool(raw_inputs) and isinstance(raw_inputs[0], list)
+    batch = len(raw_inputs) if batched else 1
+    values = batch * sum(layers)
+    if values > MAX_VALUES:
+        raise c.fail(
+            "inputs",
+            f"{batch:,} samples × {sum(layers):,} neurons is {values:,} values, over the limit "
+            f"of {MAX_VALUES:,} for a spec",
+        )
 
 
 def read_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec file."""
-    return parse_spec_text(read_text(path), str(path))
+    return parse_spec_text(read_text(path, SPEC_BYTES, "spec"), path_text(path))
 
 
 def parse_spec_text(text: str, source: str = "spec") -> Spec:
@@ -262,4 +294,6 @@ def parse_spec_text(text: str, source: str = "spec") -> Spec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BptraceError(f"{source}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise BptraceError(f"{source}: not a spec: arrays or tables nested too deeply") from None
     return parse_spec(data, source)

@@ -55,6 +55,7 @@ class Step:
     agrees: bool | None = None
     chain: str = ""  # backward: the product of named factors, ``∂loss/∂o1 · ∂o1/∂l3 · ∂l3/∂w5``
     symbolic: str = ""  # backward: the same product as formulas, ``(o1 − t1) · o1(1 − o1) · h1``
+    tolerance: Scalar | None = None  # backward: how far from autograd still agrees, per value
 
     @property
     def target(self) -> str:

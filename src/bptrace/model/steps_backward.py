@@ -18,6 +18,7 @@ from bptrace.model import formulas as F
 from bptrace.model.derived import Derived
 from bptrace.model.fmt import Lazy, elide, fmt, fmt_signed
 from bptrace.model.step import Factor, Step, Term, per_sample_text, wrap
+from bptrace.model.tolerance import Magnitudes, rtol_of
 from bptrace.model.trace import per_sample
 
 if TYPE_CHECKING:
@@ -25,15 +26,9 @@ if TYPE_CHECKING:
 
 
 def tolerances(tr: Trace) -> tuple[float, float]:
-    """The relative and absolute tolerance a step's sum must agree with autograd's within."""
-    rtol = 1e-9 if tr.network.dtype == "float64" else 1e-5
-    # torch's own rounding survives cancellations upstream (softmax rows sum to 1 only to
-    # within eps), so a gradient that should be 0 may be eps-sized: allow 32 eps × max |∂loss/∂·|.
-    eps = float(np.finfo(np.float64 if tr.network.dtype == "float64" else np.float32).eps)
-    big = max(
-        float(np.abs(a).max(initial=0.0)) for ly in tr.layers for a in (ly.pre_grad, ly.post_grad)
-    )
-    return rtol, 32 * eps * big
+    """The relative tolerance of the agreement check, and no absolute floor: each value gets
+    its own tolerance from the sizes of what is summed to make it (:mod:`bptrace.model.tolerance`)."""
+    return rtol_of(tr.network.dtype), 0.0
 
 
 class BackwardSteps:
@@ -46,6 +41,10 @@ class BackwardSteps:
     @cached_property
     def derived(self) -> Derived:
         return Derived(self.tr)
+
+    @cached_property
+    def magnitudes(self) -> Magnitudes:
+        return Magnitudes(self.tr)
 
     def _checked(
         self,
@@ -64,8 +63,7 @@ class BackwardSteps:
             np.prod([np.broadcast_to(v, shape) for v in vals], axis=0) for vals in values
         ]
         total = np.sum(np.stack(term_values), axis=0)
-        scale = np.maximum(np.abs(autograd), np.sum(np.abs(np.stack(term_values)), axis=0))
-        agrees = bool(np.all(np.abs(total - autograd) <= self.rtol * scale + self.atol + 1e-300))
+        agrees, tol = self.magnitudes.check(node, total, autograd)
         lhs = f"∂loss/∂{node}"
         sum_prefix = "Σₙ " if per_param and len(values) > 1 else ""
         if per_param and len(values) > 1:
@@ -113,6 +111,7 @@ class BackwardSteps:
             agrees,
             chain,
             symbolic,
+            conv(tol),
         )
 
     def _backward_dpost(self, index: int, k: int, r: int) -> Step:

@@ -21,6 +21,7 @@ from bptrace.model.spec import Spec, read_spec
 from bptrace.model.trace import Trace, Training
 from bptrace.tracer.build import Example, build, classic
 from bptrace.tracer.examples import MODULE_EXAMPLES, example
+from bptrace.tracer.guards import hook_reason, refuse_inference
 from bptrace.tracer.losses import _LOSSES
 from bptrace.tracer.mlp import trace_mlp
 from bptrace.tracer.modules import Inputs, buffers_kept, trace_modules
@@ -64,6 +65,8 @@ def trace(
     With ``lr``, each parameter's value after one SGD step is recorded too. The model is left
     exactly as it was: no hooks, same parameters, same ``.grad``, same train/eval mode.
     """
+    if isinstance(model, nn.Module):
+        refuse_inference(model, inputs, targets)
     return trace_mlp(model, inputs, targets, loss_fn, lr, name)
 
 
@@ -111,10 +114,16 @@ def trace_any(
     """Trace any model: per neuron when it is a plain MLP, else per module call.
 
     An MLP that the per-neuron trace refuses (an unsupported loss option, say) is traced per
-    module, with the reason in ``warnings``. Errors are those of the per-module trace.
+    module, with the reason in ``warnings``. Errors are those of the per-module trace. An MLP
+    with backward hooks is traced per module at once (its forward runs once).
     """
+    if isinstance(model, nn.Module):
+        refuse_inference(model, inputs, targets)
     reason = None
     if looks_like_mlp(model, inputs, loss_fn):
+        assert isinstance(inputs, torch.Tensor) and isinstance(loss_fn, nn.Module)
+        reason = hook_reason(model)
+    if reason is None and looks_like_mlp(model, inputs, loss_fn):
         assert isinstance(inputs, torch.Tensor) and isinstance(loss_fn, nn.Module)
         try:
             with buffers_kept(model):

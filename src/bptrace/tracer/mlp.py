@@ -17,6 +17,7 @@ from torch import nn
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
+from bptrace.tracer.biasshape import per_neuron
 from bptrace.tracer.capture import Event, _plain_sequential, recording
 from bptrace.tracer.direct import hookless, run_direct
 from bptrace.tracer.losses import loss_info
@@ -112,11 +113,14 @@ def trace_mlp(
         for p in frozen:
             p.requires_grad_(False)
     paths = {id(m): f"{path}." if path else "" for path, m in modules}
-    layers = []
+    layers: list[Layer] = []
+    notes: list[str] = []
     for call in calls:
         path = paths[id(call.linear.module)]
         weight = _param(params, grads, f"{path}weight", lr)
         bias = _param(params, grads, f"{path}bias", lr) if f"{path}bias" in params else None
+        if bias is not None:
+            bias = per_neuron(bias, path, weight.value.shape[0], notes)
         layers.append(
             Layer(
                 weight,
@@ -151,7 +155,9 @@ def trace_mlp(
     else:
         got = grads.get(id(x))
         input_grad = _as_matrix(torch.zeros_like(x) if got is None else got)
-    return Trace(network, _as_matrix(x.detach()), input_grad, t2, float(loss.detach()), layers)
+    tr = Trace(network, _as_matrix(x.detach()), input_grad, t2, float(loss.detach()), layers)
+    tr.warnings.extend(notes)
+    return tr
 
 
 def _plain_chain(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> bool:

@@ -11,6 +11,7 @@ from torch import nn
 
 from bptrace.model.errors import BptraceError, Cancelled
 from bptrace.model.trace import Training
+from bptrace.tracer.biasshape import final_bias
 from bptrace.tracer.mlp import owned_path
 
 Progress = Callable[[int, int], bool | None]  # (done, total) -> True to cancel
@@ -63,7 +64,8 @@ def train(
         assert isinstance(linear, nn.Linear)
         weights.append(linear.weight.detach().numpy().copy())
         bias = linear.bias
-        biases.append(None if bias is None else bias.detach().numpy().copy())
+        width = linear.weight.shape[0]
+        biases.append(None if bias is None else final_bias(bias.detach().numpy().copy(), width))
     out = output.detach().numpy()
     return Training(
         epochs, lr, losses, weights, biases, out.reshape(1, -1) if out.ndim == 1 else np.array(out)

@@ -124,6 +124,9 @@ class TraceApp(App[None]):
             return
         self.main.spec = message.spec or self.main.spec
         self.main.trace = message.trace
+        if message.trace.warnings:
+            notes = "\n".join(message.trace.warnings[:4])  # may come from a file: no markup
+            self.notify(notes, title="note", timeout=8, markup=False)
         flags = check(message.trace)
         if flags:
             lines = "\n".join(f.line() for f in flags[:4]) + ("\n…" if len(flags) > 4 else "")
@@ -131,7 +134,7 @@ class TraceApp(App[None]):
 
     @on(TraceFailed)
     def trace_failed(self, message: TraceFailed) -> None:
-        self.notify(message.error, title="could not trace", severity="error")
+        self.notify(message.error, title="could not trace", severity="error", markup=False)
         if self.main.trace is None:
             self.main.show_loading(f"✗ {message.error}")
 

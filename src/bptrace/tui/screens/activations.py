@@ -156,7 +156,7 @@ class ActivationsScreen(Screen[None]):
         try:
             self.slope = parse_number(event.value)
         except BptraceError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self._refresh()
         self.query_one("#act-list").focus()

@@ -135,7 +135,7 @@ class LossesScreen(Screen[None]):
             target = parse_numbers(self.query_one("#loss-target", Input).value, "targets")
             beta = parse_number(self.query_one("#loss-beta", Input).value)
         except BptraceError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self._compute(self.loss, pred, target, beta)
 

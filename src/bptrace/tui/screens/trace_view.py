@@ -242,7 +242,9 @@ class TraceScreen(Screen[None]):
                 try:
                     new = with_choices(spec, tr, choices)
                 except BptraceError as exc:
-                    self.notify(str(exc), title="cannot use these choices", severity="error")
+                    self.notify(
+                        str(exc), title="cannot use these choices", severity="error", markup=False
+                    )
                 else:
                     self.post_message(
                         self.RetraceRequested(
@@ -267,7 +269,7 @@ class TraceScreen(Screen[None]):
                 try:
                     write_atomic(path, dumps(tr))
                 except (BptraceError, OSError) as exc:
-                    self.notify(str(exc), title="export failed", severity="error")
+                    self.notify(str(exc), title="export failed", severity="error", markup=False)
                 else:
                     self.notify(f"wrote {path}", title="exported")
 

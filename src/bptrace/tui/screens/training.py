@@ -107,7 +107,7 @@ class TrainingScreen(Screen[None]):
             if not 1 <= epochs <= MAX_EPOCHS:
                 raise BptraceError(f"N: must be between 1 and {MAX_EPOCHS:,}, got {epochs}")
         except BptraceError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         biases = self.query_one("#train-biases", Checkbox).value
         self.query_one("#train-bar", ProgressBar).update(total=epochs, progress=0)

@@ -57,7 +57,9 @@ class StepPane(VerticalScroll):
     def show_message(self, message: str) -> None:
         """Show a plain message instead of a step (loading, errors)."""
         self.text = message
-        self.query_one("#step-text", Static).update(message)
+        from textual.content import Content
+
+        self.query_one("#step-text", Static).update(Content(message))  # plain: no markup
 
     def show_step(self, step: Step, total: int, rtol: float) -> None:
         """Write out ``step`` (``total`` steps in all)."""

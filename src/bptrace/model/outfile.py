@@ -1,0 +1,149 @@
+"""Writing an output file (``-o FILE``, the app's export) safely.
+
+- Only a regular file (or a new name) is a target: a FIFO, a device (``/dev/null``) or a
+  socket is refused rather than replaced by a regular file.
+- Written atomically: a temporary file beside the target, renamed over it. A new file gets
+  the mode the umask gives (0644 under the usual umask 022), an existing file keeps its mode.
+- Temporaries are named ``.NAME.bptrace-PID.tmp``; one left by a killed run (its process gone)
+  is removed on the next write to the same name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from bptrace.model.errors import BptraceError
+from bptrace.model.quote import path_text
+
+TMP_SUFFIX = ".tmp"
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f".{path.name}.bptrace-"
+
+
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """Refuse a target that cannot or must not be written; return it as a Path."""
+    if not os.fspath(path):
+        raise BptraceError("-o: empty file name (give a file name, or leave -o out for stdout)")
+    out = Path(path)
+    shown = path_text(out)
+    directory = out.parent if str(out.parent) else Path(".")
+    try:
+        st = out.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise BptraceError(f"{shown}: is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise BptraceError(
+                f"{shown}: not a regular file (a device, FIFO or socket): refused, "
+                "bptrace writes only regular files"
+            )
+    if not directory.is_dir():
+        raise BptraceError(f"{shown}: directory {path_text(directory)} does not exist")
+    if not os.access(directory, os.W_OK) or (st is not None and not os.access(out, os.W_OK)):
+        raise BptraceError(f"{shown}: permission denied")
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(path: Path) -> None:
+    """Remove temporaries of ours for ``path`` whose writing process is gone."""
+    directory = path.parent if str(path.parent) else Path(".")
+    prefix = _tmp_prefix(path)
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        pid_text = name[len(prefix) : -len(TMP_SUFFIX)] if name.endswith(TMP_SUFFIX) else ""
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                os.unlink(directory / name)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` so that a failure never leaves a half-written file."""
+    out = check_target(path)
+    shown = path_text(out)
+    clean_stale(out)
+    directory = out.parent if str(out.parent) else Path(".")
+    try:
+        mode = stat.S_IMODE(out.stat().st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
+    tmp = directory / f"{_tmp_prefix(out)}{os.getpid()}{TMP_SUFFIX}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+    except OSError as exc:
+        raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+        raise
+
+
+def write_stdout(text: str) -> None:
+    """``text`` to stdout; a full disk (``> /dev/full``) or a closed stdout is one error line."""
+    import sys
+
+    if sys.stdout is None:
+        raise BptraceError("stdout is closed: use -o FILE")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "closed"
+        _silence_stdout()
+        raise BptraceError(f"stdout: cannot write ({why}): use -o FILE") from None
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's last flush of stdout cannot fail again."""
+    import sys
+
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    with contextlib.suppress(Exception):
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115

@@ -1,0 +1,77 @@
+"""Checks made before a model runs: what would make a trace fail or mislead, said plainly.
+
+- Tensors made under ``torch.inference_mode()`` cannot take part in autograd: torch's own
+  message ("Inference tensors do not track version counter") does not say what to do.
+- Backward hooks (``register_full_backward_hook``, ``register_full_backward_pre_hook``) make
+  torch wrap a module's inputs and outputs in extra autograd nodes, and a forward hook on a
+  leaf module may replace its output: the per-neuron view cannot follow the values through
+  them. Found before the model runs, so the user's forward runs once, traced per module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.modules import module as module_globals
+
+from bptrace.model.errors import BptraceError
+
+_WHAT_TO_DO = (
+    "create them outside `with torch.inference_mode():` (or use `torch.no_grad()` there), "
+    "or pass a copy made outside it (`t.clone()`)"
+)
+
+
+def refuse_inference(model: nn.Module, *tensors: Any) -> None:
+    """A clear error when tracing is asked under inference mode, or of inference tensors."""
+    if torch.is_inference_mode_enabled():
+        raise BptraceError(
+            "bptrace was called inside torch.inference_mode(): autograd is off there, so no "
+            "gradient can be traced; call it outside the `with` block"
+        )
+    for name, p in [*model.named_parameters(), *model.named_buffers()]:
+        if p.is_inference():
+            raise BptraceError(
+                f"the model's {name} was created under torch.inference_mode(), so autograd cannot "
+                f"trace it: {_WHAT_TO_DO}"
+            )
+    for what, t in zip(("inputs", "targets"), tensors, strict=False):
+        if isinstance(t, torch.Tensor) and t.is_inference():
+            raise BptraceError(
+                f"the {what} were created under torch.inference_mode(), so autograd cannot use "
+                f"them: {_WHAT_TO_DO}"
+            )
+
+
+def hook_reason(model: nn.Module) -> str | None:
+    """Why the per-neuron view cannot be made because of the user's module hooks, if it cannot."""
+    if module_globals._global_backward_hooks or module_globals._global_backward_pre_hooks:
+        return (
+            "a global module backward hook is registered (torch.nn.modules.module."
+            "register_module_full_backward_hook): torch wraps every module's inputs and outputs"
+            " for it, so values cannot be followed neuron by neuron"
+        )
+    for path, m in model.named_modules():
+        where = repr(path) if path else "(the model)"
+        if m._backward_hooks or m._backward_pre_hooks:
+            pre = bool(m._backward_pre_hooks)
+            kind, call = (
+                ("backward pre-hook", "register_full_backward_pre_hook")
+                if pre
+                else (
+                    "backward hook",
+                    "register_full_backward_hook",
+                )
+            )
+            return (
+                f"module {where} has a {kind} ({call}): torch "
+                "wraps its inputs and outputs for it, so values cannot be followed neuron by neuron"
+            )
+        if path and m._forward_hooks and next(m.children(), None) is None:
+            return (
+                f"module {where} has a forward hook, which may replace its output: values cannot "
+                "be followed neuron by neuron"
+            )
+    return None

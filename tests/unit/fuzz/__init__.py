@@ -1,0 +1,1 @@
+"""Seeded mutators of specs and trace files, shared by the fuzz tests."""
