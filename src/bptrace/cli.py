@@ -190,10 +190,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from bptrace.model.jsonio import load_trace
+    from bptrace.model.files import check_readable
 
-    tr = load_trace(args.file)
-    return run_app(trace=tr, title=f"view {args.file}")
+    check_readable(args.file)  # a missing file: one line at once, before any screen
+    title = f"view {args.file}"
+    if sys.stdin.isatty() and sys.stderr.isatty():  # a person at a terminal: a loading screen
+        return run_app(view=args.file, title=title)  # at once; the file is read in a worker
+    from bptrace.model.jsonio import load_trace  # no terminal (piped, CI): read it first
+
+    return run_app(trace=load_trace(args.file), title=title)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
