@@ -59,7 +59,9 @@ async def test_the_worker_reads_the_file_and_shows_it_read_only(classic_json: Pa
         assert app.failure is None
 
 
-async def test_a_bad_file_closes_the_app_with_the_reason(tmp_path: Path, classic_json: Path) -> None:
+async def test_a_bad_file_closes_the_app_with_the_reason(
+    tmp_path: Path, classic_json: Path
+) -> None:
     doc = json.loads(classic_json.read_text())
     doc["version"] = 999
     bad = tmp_path / "v999.json"
@@ -122,7 +124,16 @@ def test_in_a_real_terminal(tmp_path: Path, classic_json: Path) -> None:
     bad = tmp_path / "cut.json"
     bad.write_text(classic_json.read_text()[:500])
     socket = f"bptrace-view-{tmp_path.name}"
-    _tmux(socket, "new-session", "-d", "-x", "100", "-y", "30", "env PS1=READY: bash --norc --noprofile")
+    _tmux(
+        socket,
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "env PS1=READY: bash --norc --noprofile",
+    )
     try:
         run = f"{sys.executable} -m bptrace view"
         _tmux(socket, "send-keys", f"{run} {classic_json}", "Enter")
