@@ -22,6 +22,7 @@ from textual.screen import Screen
 from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec
+from bptrace.tui.colours import use_readable_colours
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.source import Source
 
@@ -57,6 +58,7 @@ class TraceApp(App[None]):
         path: str | None = None,
     ):
         super().__init__()
+        use_readable_colours(self)
         self.failure: str | None = None
         """Why a file given to ``bptrace view`` could not be shown (the app then closes)."""
         if path is not None:
