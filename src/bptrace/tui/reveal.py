@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 GIVEN = -1  # known from the start (inputs, targets, parameters)
 NOT_YET = "not yet computed"
+SAMPLES_SHOWN = 4  # a label shows the first few samples of a batch: ``[a, b, c, d, … 64 samples]``
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ def label(tr: Trace, reveal: Reveal, index: int, digits: int | None = None) -> L
     name = reveal.name
 
     def fmt_value(value: float | list[float]) -> str:
+        if isinstance(value, list) and len(value) > SAMPLES_SHOWN:  # the step pane has them all
+            head = fmt_value_sig(value[:SAMPLES_SHOWN], digits)
+            return f"{head[:-1]}, … {len(value)} samples]"
         return fmt_value_sig(value, digits)
 
     if name == "lr":

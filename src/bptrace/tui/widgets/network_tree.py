@@ -6,6 +6,7 @@ current step has reached the node's backward step, its gradient (before that it 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -77,7 +78,7 @@ class NetworkTree(Tree[str]):
         self._by_name: dict[str, TreeNode[str]] = {}  # the leaf nodes made so far
         self._widths: dict[str, int] = {}  # each made leaf's label width, as last drawn
         self._opened: list[Key] = []  # groups the step opened (closed again when it moves on)
-        self._quiet: set[Key] = set()  # groups opened or closed by code: not the person's doing
+        self._quiet: Counter[Key] = Counter()  # opened or closed by code, event still to come
         self._index = 0
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
         self.level = 0
@@ -108,7 +109,7 @@ class NetworkTree(Tree[str]):
         self._reveals = reveals(tr)
         self._layout = TreeLayout(tr)
         self._groups, self._key_of, self._filled = {}, {}, set()
-        self._by_name, self._widths, self._opened, self._quiet = {}, {}, [], set()
+        self._by_name, self._widths, self._opened, self._quiet = {}, {}, [], Counter()
         self._pending = []
         self.labels_made = 0
         self.clear()
@@ -162,8 +163,8 @@ class NetworkTree(Tree[str]):
         key = self._key_of.get(int(event.node.id))
         if key is None:
             return
-        if key in self._quiet:
-            self._quiet.discard(key)
+        if self._quiet[key] > 0:
+            self._quiet[key] -= 1
         elif key in self._opened:  # opened by the step, now kept open by the person
             self._opened.remove(key)
         if event.node.is_expanded:
@@ -172,11 +173,13 @@ class NetworkTree(Tree[str]):
     def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[str]) -> None:
         event.stop()
         key = self._key_of.get(int(event.node.id))
-        if key is not None:
-            self._quiet.discard(key)
-            if key in self._opened:
-                self._opened.remove(key)
-            self._drop(key)
+        if key is None:
+            return
+        if self._quiet[key] > 0:
+            self._quiet[key] -= 1
+        elif key in self._opened:
+            self._opened.remove(key)
+        self._drop(key)
 
     # -- labels: made when a line is drawn, for the lines on screen only --------------------
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
@@ -233,7 +236,7 @@ class NetworkTree(Tree[str]):
         room = self.scrollable_content_region.width
         last = len(self._trace.steps) - 1
         first = 0 if names is None else self.level
-        leaves = list(self._by_name) if names is None else names
+        leaves = [n for n in names or self._by_name if n in self._by_name]  # some since dropped
         level = len(LEVELS) - 1
         for candidate in range(first, len(LEVELS)):
             if all(
@@ -279,24 +282,27 @@ class NetworkTree(Tree[str]):
         path = None if self._layout is None else self._layout.path(name)
         if path is None:
             return
+        stale = [k for k in reversed(self._opened) if k not in path]
+        shut = [k for k in path if k not in self._groups or not self._groups[k].is_expanded]
+        if stale or shut:  # lines will come and go: park the cursor on the first line (a
+            self.cursor_line = -1  # group, so no jump) first, or Tree re-finds it and says so
         made: list[str] = []
         for key in path:  # top down: each group's children include the next key
             node = self._groups[key]
             made += self._fill(key)
             if not node.is_expanded:
-                self._quiet.add(key)
+                self._quiet[key] += 1
                 node.expand()
                 self._opened.append(key)
-        target = self._by_name[name]
-        if move_quietly(self, target):
-            self._pending.append(name)  # the highlight event it posts is ours, not the user's
-        for key in [k for k in reversed(self._opened) if k not in path]:
+        for key in stale:
             self._opened.remove(key)
             node = self._groups[key]
             if node.is_expanded:
-                self._quiet.add(key)
+                self._quiet[key] += 1
                 node.collapse()
             self._drop(key)
+        if move_quietly(self, self._by_name[name]):
+            self._pending.append(name)  # the highlight event it posts is ours, not the user's
         self._refit(made)
 
     def label_of(self, name: str) -> str:

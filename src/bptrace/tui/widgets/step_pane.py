@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bptrace.model.steps import Step
 
 PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
+TERMS_SHOWN = 8  # the factor table lists the products of this many terms (paths or samples)
 STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
 
 
@@ -42,7 +43,9 @@ class StepPane(VerticalScroll):
     def hint(self) -> None:
         """Say on the pane's lower border when there is more below (or above) to scroll to."""
         below, above = self.scroll_y < self.max_scroll_y, self.scroll_y > 0
-        marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (["▲ more above"] if above else [])
+        marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (
+            ["▲ more above"] if above else []
+        )
         self.border_subtitle = " · ".join(marks)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
@@ -85,12 +88,17 @@ class StepPane(VerticalScroll):
             table.add_column("factor", overflow="fold")
             table.add_column("formula", overflow="fold")
             table.add_column("value", justify="right", no_wrap=True, min_width=5)
-            for f in step.factors:
+            shown = [f for f in step.factors if f.term < TERMS_SHOWN]
+            for f in shown:
                 row = [f.name, f.formula, fmt_value(f.value)]
                 if several:
                     row.insert(0, step.terms[f.term].label)
                 table.add_row(*row)
                 plain.append("  ".join(row))
+            if len(shown) < len(step.factors):  # a batch of 64: the first few products
+                more = f"… {len(step.terms) - TERMS_SHOWN} more, the same factors"
+                table.add_row(*([more] + [""] * (len(table.columns) - 1)))
+                plain.append(more)
             body += [Text(""), table]
         self.text = "\n".join(plain)
         self.query_one("#step-text", Static).update(Group(*body))
