@@ -207,7 +207,7 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]
         if lab.grad is not None:
             grad = "∂ ·" if lab.grad == NOT_YET else f"∂{lab.grad}"
-            lines.append((grad, "bold underline" if lab.grad_known else "italic"))
+            lines.append((grad, "bold underline magenta" if lab.grad_known else "italic"))
         return lines
 
     reach = height // 3 + 2  # more neuron rows than a column can show (each takes ≥ 3 lines)
