@@ -199,19 +199,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from bptrace.model.jsonio import load_trace
+    from bptrace.model.files import check_readable
 
-    big = os.path.isfile(args.file) and os.path.getsize(args.file) > 4 * 1024 * 1024
-    if big and sys.stderr.isatty():  # a big file takes a while: say so until the app opens
-        size = os.path.getsize(args.file) / 1e6
-        sys.stderr.write(f"\rloading {args.file!r} ({size:.0f} MB, checked as it is read)…")
-        sys.stderr.flush()
-    try:
-        tr = load_trace(args.file)
-    finally:
-        if big and sys.stderr.isatty():
-            sys.stderr.write("\r\033[K")
-    return run_app(trace=tr, title=f"view {args.file}")
+    check_readable(args.file)  # a missing file: one line at once, before any screen
+    title = f"view {args.file}"
+    if sys.stdin.isatty() and sys.stderr.isatty():  # a person at a terminal: a loading screen
+        return run_app(view=args.file, title=title)  # at once; the file is read in a worker
+    from bptrace.model.jsonio import load_trace  # no terminal (piped, CI): read it first
+
+    return run_app(trace=load_trace(args.file), title=title)
 
 
 def cmd_app(args: argparse.Namespace) -> int:

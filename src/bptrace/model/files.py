@@ -9,6 +9,26 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.quote import path_text
 
 
+def check_readable(path: str | os.PathLike[str]) -> None:
+    """Refuse at once, with :func:`read_text`'s words, a file that cannot be opened at all."""
+    p = Path(path)
+    try:
+        with p.open("rb"):
+            pass
+    except OSError as exc:
+        raise _refusal(p, exc) from None
+
+
+def _refusal(p: Path, exc: OSError) -> BptraceError:
+    if isinstance(exc, FileNotFoundError):
+        return BptraceError(f"{p}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return BptraceError(f"{p}: is a directory")
+    if isinstance(exc, PermissionError):
+        return BptraceError(f"{p}: permission denied")
+    return BptraceError(f"{p}: cannot read ({exc.strerror})")
+
+
 def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> str:
     """The file's text (UTF-8); a clear BptraceError when it is missing, unreadable or too big."""
     p = Path(path)

@@ -179,16 +179,22 @@ def run(
     example: str | None = None,
     read_only: str = READ_ONLY,
     model_ref: ModelRef | None = None,
+    view: str | None = None,
 ) -> int:
-    """Open the app on a spec file (or the classic network), an example, or a ready trace."""
+    """Open the app on a spec file (or the classic network), an example, a ready trace, or an
+    exported JSON file (``view``, read behind a loading screen)."""
     spec = read_spec(spec_path) if spec_path else None
     title = title or spec_path or ""
-    BptraceApp(
+    app = BptraceApp(
         spec=spec,
         trace=trace,
         title=title,
         example=example,
         read_only=read_only,
         model_ref=model_ref,
-    ).run()
+        path=view,
+    )
+    app.run()
+    if app.failure is not None:
+        raise BptraceError(app.failure)
     return 0

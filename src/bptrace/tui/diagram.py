@@ -156,11 +156,11 @@ def _edges(tr: Trace, k: int, hot_nodes: set[str], hot_edges: set[str]) -> set[t
         return {(namer.post(k - 1, r), "loss") for r in range(sizes[-1])} & {
             (n, "loss") for n in hot_nodes
         }
+    refs = (namer.resolve(w) for w in hot_edges)  # the few marked, not every weight of layer k
     return {
-        (namer.layer_input(k, c), namer.post(k, r))
-        for r in range(sizes[k])
-        for c in range(sizes[k - 1])
-        if namer.weight(k, r, c) in hot_edges
+        (namer.layer_input(k, ref.col), namer.post(k, ref.row))
+        for ref in refs
+        if ref is not None and ref.letter == "w" and ref.layer == k
     }
 
 
@@ -210,9 +210,23 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
             lines.append((grad, "bold underline magenta" if lab.grad_known else "italic"))
         return lines
 
+    reach = height // 3 + 2  # more neuron rows than a column can show (each takes ≥ 3 lines)
+
+    def could_show(c: int) -> list[str]:
+        """The neurons of column ``c`` its window can hold (see ``windows`` below), so a
+        784-neuron column is measured by the few around the step, not all 784."""
+        names = cols[c][1]
+        if len(names) <= 2 * reach:
+            return names
+        anchors = [i for i, nm in enumerate(names) if nm == main or nm in hot_nodes]
+        focus_names = cols[focus][1]
+        frac = focus_names.index(main) / max(1, len(focus_names) - 1)
+        anchor = anchors[0] if anchors else round(frac * (len(names) - 1))
+        return [*names[max(0, anchor - reach) : anchor + reach], *names[-reach:]]
+
     def col_width(c: int, digits: int | None) -> int:
-        title, names = cols[c]
-        nodes = max(len(text) for n in names for text, _ in node_lines(n, digits))
+        title = cols[c][0]
+        nodes = max(len(text) for n in could_show(c) for text, _ in node_lines(n, digits))
         return max(nodes, min(len(title), 10))
 
     # widths: full digits if the whole network fits, else fewer, else a window of columns

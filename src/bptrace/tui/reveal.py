@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 GIVEN = -1  # known from the start (inputs, targets, parameters)
 NOT_YET = "not yet computed"
+SAMPLES_SHOWN = 4  # a label shows the first few samples of a batch: ``[a, b, c, d, … 64 samples]``
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,38 @@ class Reveal:
         }
 
 
-def reveals(tr: Trace) -> dict[str, Reveal]:
-    """One Reveal per scalar name of the trace, plus ``lr``."""
-    steps = tr.steps
-    out: dict[str, Reveal] = {}
-    for name in tr.names():
-        forward = steps.index_of(name, "forward")
-        backward = None if name[0] == "t" or name == "loss" else steps.index_of(name, "backward")
-        update = steps.index_of(name, "update")
-        out[name] = Reveal(name, GIVEN if forward is None else forward, backward, update)
-    out["lr"] = Reveal("lr", GIVEN, None, None)
-    return out
+class Reveals(dict[str, Reveal]):
+    """Name → :class:`Reveal`, each worked out the first time it is looked up (three lookups
+    in the step plan), so a network with a million weights costs nothing until a name is
+    shown. At most :attr:`KEEP` are kept; iterating gives only those looked up so far."""
+
+    KEEP = 4096
+
+    def __init__(self, tr: Trace):
+        super().__init__()
+        self.trace = tr
+
+    def __missing__(self, name: str) -> Reveal:
+        if name == "lr":
+            found = Reveal("lr", GIVEN, None, None)
+        elif name not in self.trace:
+            raise KeyError(name)
+        else:
+            steps = self.trace.steps
+            forward = steps.index_of(name, "forward")
+            no_grad = name[0] == "t" or name == "loss"
+            backward = None if no_grad else steps.index_of(name, "backward")
+            update = steps.index_of(name, "update")
+            found = Reveal(name, GIVEN if forward is None else forward, backward, update)
+        if len(self) >= self.KEEP:
+            self.clear()
+        self[name] = found
+        return found
+
+
+def reveals(tr: Trace) -> Reveals:
+    """When each scalar name of the trace (and ``lr``) appears, looked up on demand."""
+    return Reveals(tr)
 
 
 @dataclass(frozen=True)
@@ -73,6 +95,9 @@ def label(tr: Trace, reveal: Reveal, index: int, digits: int | None = None) -> L
     name = reveal.name
 
     def num(value: float | list[float]) -> str:
+        if isinstance(value, list) and len(value) > SAMPLES_SHOWN:  # the step pane has them all
+            head = fmt_value_sig(value[:SAMPLES_SHOWN], digits)
+            return f"{head[:-1]}, … {len(value)} samples]"
         return fmt_value_sig(value, digits)
 
     if name == "lr":

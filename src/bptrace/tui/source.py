@@ -1,12 +1,13 @@
 """Where the app's trace comes from, and the one call that asks the tracer for it.
 
 No textual here, and torch only inside :meth:`Source.load` (the app calls it in a thread
-worker, after the first frame): a spec file, a built-in example, or a trace already made
-(``bptrace view``, ``--model``).
+worker, after the first frame): a spec file, a built-in example, an exported JSON file read
+in the worker (``bptrace view``, no torch), or a trace already made (``--model``).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Source:
-    """One of: ``spec`` (editable), ``example`` (a torch module), or a ready ``trace``."""
+    """One of: ``spec`` (editable), ``example`` (a torch module), ``path`` (an exported JSON
+    trace, read in the worker), or a ready ``trace``."""
 
     title: str
     spec: Spec | None = None
@@ -30,6 +32,7 @@ class Source:
     trace: AnyTrace | None = None
     read_only: str | None = None  # why editing is off, when it is
     model_ref: tuple[str, str | None, float | None] | None = None  # --model, --state, --lr
+    path: str | None = None  # an exported JSON trace (``bptrace view``)
 
     @classmethod
     def classic(cls) -> Source:
@@ -42,10 +45,24 @@ class Source:
         why = f"the example {name} is a torch module, not a spec: editing needs a spec (try `bptrace` or `bptrace --spec FILE`)"
         return cls(f"example {name}", example=name, read_only=why)
 
+    def loading_text(self) -> str:
+        """What the screen says while :meth:`load` runs."""
+        if self.path is None:
+            return "loading… (importing torch and tracing)"
+        try:
+            size = f" ({os.stat(self.path).st_size / 2**20:.1f} MiB)"
+        except OSError:
+            size = ""
+        return f"loading… reading {self.path}{size}"
+
     def load(self) -> AnyTrace:
         """The trace (made with torch unless it is ready). Call it in a worker thread."""
         if self.trace is not None:
             return self.trace
+        if self.path is not None:
+            from bptrace.model.jsonio import load_trace
+
+            return load_trace(self.path)
         if self.spec is not None:
             from bptrace.tracer.api import trace_spec
 

@@ -1,8 +1,10 @@
 """The core of the app: a source traced in a worker and shown on the main screen.
 
 The trace is made in a thread worker (torch is imported there, never at module level), so
-the first frame appears at once and says it is loading. ``bptrace view`` passes a Trace read
-from JSON and never imports torch at all. :class:`bptrace.tui.app.BptraceApp` adds the keys
+the first frame appears at once and says it is loading. ``bptrace view`` passes the JSON
+file's path: it is read in the same worker (so the loading screen shows at once, however big
+the file), never importing torch; if it cannot be read, the app closes and
+:attr:`TraceApp.failure` says why. :class:`bptrace.tui.app.BptraceApp` adds the keys
 that open everything else.
 """
 
@@ -53,10 +55,15 @@ class TraceApp(App[None]):
         example: str | None = None,
         read_only: str = READ_ONLY,
         model_ref: ModelRef | None = None,
+        path: str | None = None,
     ):
         super().__init__()
         use_readable_colours(self)
-        if trace is not None:
+        self.failure: str | None = None
+        """Why a file given to ``bptrace view`` could not be shown (the app then closes)."""
+        if path is not None:
+            self.source = Source(title or f"view {path}", path=path, read_only=read_only)
+        elif trace is not None:
             self.source = Source(
                 title or "view", trace=trace, read_only=read_only, model_ref=model_ref
             )
@@ -96,9 +103,7 @@ class TraceApp(App[None]):
         if source.trace is not None:
             self.call_after_refresh(self.post_message, self.TraceReady(source.trace, None))
         else:
-            self.call_after_refresh(
-                self.main.show_loading, "loading… (importing torch and tracing)"
-            )
+            self.call_after_refresh(self.main.show_loading, source.loading_text())
             self.call_after_refresh(self.load, source)
 
     @work(thread=True, exclusive=True, group="trace")
@@ -134,6 +139,10 @@ class TraceApp(App[None]):
 
     @on(TraceFailed)
     def trace_failed(self, message: TraceFailed) -> None:
+        if self.source.path is not None and self.main.trace is None:  # nothing else to show
+            self.failure = message.error
+            self.exit(return_code=2)
+            return
         self.notify(message.error, title="could not trace", severity="error", markup=False)
         if self.main.trace is None:
             self.main.show_loading(f"✗ {message.error}")

@@ -6,9 +6,11 @@ current step has reached the node's backward step, its gradient (before that it 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -16,13 +18,13 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
+from bptrace.tui.tree_layout import Child, Key, TreeLayout
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 from bptrace.tui.widgets.tree_cursor import move_quietly
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
-BIG = 6  # more neurons than this in a layer: weights grouped per neuron, collapsed
 # How labels shrink to fit the pane: (significant digits or None for all, the text for a
 # gradient not computed yet, the arrow before an updated value or None to leave it out).
 # Numbers are rounded, never cut.
@@ -69,13 +71,20 @@ class NetworkTree(Tree[str]):
         self.guide_depth = 2
         self._trace: Trace | None = None
         self._reveals: dict[str, Reveal] = {}
-        self._by_name: dict[str, TreeNode[str]] = {}
-        self._by_step: dict[int, list[str]] = {}
+        self._layout: TreeLayout | None = None
+        self._groups: dict[Key, TreeNode[str]] = {}  # the group nodes made so far
+        self._key_of: dict[int, Key] = {}  # a group node's id → its key
+        self._filled: set[Key] = set()  # groups whose children have been made
+        self._by_name: dict[str, TreeNode[str]] = {}  # the leaf nodes made so far
+        self._widths: dict[str, int] = {}  # each made leaf's label width, as last drawn
+        self._opened: list[Key] = []  # groups the step opened (closed again when it moves on)
+        self._quiet: Counter[Key] = Counter()  # opened or closed by code, event still to come
         self._index = 0
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
-        self._depth: dict[str, int] = {}  # each leaf's line depth (1: a child of a top group)
         self.level = 0
         """Which of LEVELS the labels use now (0: every number in full)."""
+        self.labels_made = 0
+        """How many labels have been formatted (drawn, measured or fitted) since load."""
 
     @property
     def trace(self) -> Trace | None:
@@ -87,62 +96,112 @@ class NetworkTree(Tree[str]):
         """When each name's value, gradient and update appear (for the drawing, too)."""
         return self._reveals
 
-    # -- building ---------------------------------------------------------------------------
+    @property
+    def node_count(self) -> int:
+        """How many tree nodes exist now (groups and leaves, the root included)."""
+        return len(self._tree_nodes)
+
+    # -- building, a group at a time ----------------------------------------------------------
     def load(self, tr: Trace, index: int) -> None:
-        """Rebuild the tree for ``tr`` with step ``index`` current."""
+        """Show ``tr`` with step ``index`` current: the top groups, and inside each only what
+        opens with it (a big layer's weights wait until their group is opened)."""
         self._trace, self._index = tr, index
         self._reveals = reveals(tr)
-        self._by_step = {}
-        for name, rev in self._reveals.items():
-            for t in rev.thresholds():
-                self._by_step.setdefault(t, []).append(name)
-        self._by_name = {}
-        self._depth = {}
+        self._layout = TreeLayout(tr)
+        self._groups, self._key_of, self._filled = {}, {}, set()
+        self._by_name, self._widths, self._opened, self._quiet = {}, {}, [], Counter()
         self._pending = []
+        self.labels_made = 0
         self.clear()
         net = tr.network
-        namer = tr.namer
         self.root.set_label(
             Text(f"{net.name or 'model'}  ({'-'.join(map(str, net.sizes))})", style="bold")
         )
         self.root.expand()
-        group = self.root.add("input", expand=True)
-        for c in range(net.sizes[0]):
-            self._leaf(group, f"i{c + 1}")
-        for k in range(1, net.depth + 1):
-            n_in, n_out = net.sizes[k - 1], net.sizes[k]
-            big = n_out > BIG or n_in > BIG
-            linear = self.root.add(f"Linear {k}  ({n_in}→{n_out})", expand=not big or k == 1)
-            weights = linear.add("weights", expand=not big)
-            for r in range(n_out):
-                into = weights.add(f"into {namer.pre(k, r)}", expand=False) if big else weights
-                for c in range(n_in):
-                    self._leaf(into, namer.weight(k, r, c))
-            if net.has_bias[k - 1]:
-                biases = linear.add("biases", expand=not big)
-                for r in range(n_out):
-                    self._leaf(biases, namer.bias(k, r))
-            pre = linear.add("pre-activations", expand=True)
-            for r in range(n_out):
-                self._leaf(pre, namer.pre(k, r))
-            act = net.activations[k - 1]
-            post = self.root.add(f"{act.name} {k}", expand=True)
-            for r in range(n_out):
-                self._leaf(post, namer.post(k, r))
-        loss = self.root.add(f"loss  ({net.loss.name}, {net.loss.reduction})", expand=True)
-        for c in range(namer.n_targets):
-            self._leaf(loss, namer.target(c))
-        self._leaf(loss, "loss")
-        if net.lr is not None:
-            self._leaf(loss, "lr")
+        for child in self._layout.top():
+            self._add(self.root, child)
         self.call_after_refresh(self.fit_labels)
 
-    def _leaf(self, parent: TreeNode[str], name: str) -> None:
-        self._by_name[name] = parent.add_leaf(self._label(name), data=name)
-        depth, node = 1, parent
-        while node.parent is not None:
-            depth, node = depth + 1, node.parent
-        self._depth[name] = depth
+    def _add(self, parent: TreeNode[str], child: Child) -> None:
+        if child.name is not None:  # the label is drawn when the line is (render_label)
+            self._by_name[child.name] = parent.add_leaf(child.name, data=child.name)
+            return
+        assert child.key is not None
+        node = parent.add(child.label, expand=child.expand)
+        self._groups[child.key] = node
+        self._key_of[int(node.id)] = child.key
+        if child.expand:
+            self._fill(child.key)
+
+    def _fill(self, key: Key) -> list[str]:
+        """Make the children of group ``key`` (once); the names of the leaves made."""
+        if key in self._filled or self._layout is None:
+            return []
+        self._filled.add(key)
+        before = set(self._by_name)
+        for child in self._layout.children(key):
+            self._add(self._groups[key], child)
+        return [n for n in self._by_name if n not in before]
+
+    def _drop(self, key: Key) -> None:
+        """Forget the leaves of a closed group that holds only leaves (made again if opened)."""
+        node = self._groups.get(key)
+        if node is None or node.is_expanded or key not in self._filled:
+            return
+        if any(child.data is None for child in node.children):
+            return  # it holds groups: keep them, and whatever the person opened in them
+        for child in node.children:
+            if child.data is not None:
+                self._by_name.pop(child.data, None)
+                self._widths.pop(child.data, None)
+        node.remove_children()
+        self._filled.discard(key)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
+        """The person opened a group: make what is inside it."""
+        event.stop()
+        key = self._key_of.get(int(event.node.id))
+        if key is None:
+            return
+        if self._quiet[key] > 0:
+            self._quiet[key] -= 1
+        elif key in self._opened:  # opened by the step, now kept open by the person
+            self._opened.remove(key)
+        if event.node.is_expanded:
+            self._refit(self._fill(key))
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[str]) -> None:
+        event.stop()
+        key = self._key_of.get(int(event.node.id))
+        if key is None:
+            return
+        if self._quiet[key] > 0:
+            self._quiet[key] -= 1
+        elif key in self._opened:
+            self._opened.remove(key)
+        self._drop(key)
+
+    # -- labels: made when a line is drawn, for the lines on screen only --------------------
+    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
+        name = node.data
+        if name is None or self._trace is None:
+            return super().render_label(node, base_style, style)
+        text = self._counted(name)
+        self._widths[name] = text.cell_len
+        text.stylize(style)
+        return Text.assemble(("", base_style), text)
+
+    def get_label_width(self, node: TreeNode[str]) -> int:
+        name = node.data
+        if name is None or self._trace is None:
+            return super().get_label_width(node)
+        if name not in self._widths:
+            self._widths[name] = self._counted(name).cell_len
+        return self._widths[name]
+
+    def _counted(self, name: str, index: int | None = None, level: int | None = None) -> Text:
+        self.labels_made += 1
+        return self._label(name, index, level)
 
     def _label(self, name: str, index: int | None = None, level: int | None = None) -> Text:
         assert self._trace is not None
@@ -167,51 +226,88 @@ class NetworkTree(Tree[str]):
             text.append(f"{updates}{parts.updated}", style="green")
         return text
 
-    def fit_labels(self) -> None:
+    def fit_labels(self, names: list[str] | None = None) -> None:
         """Pick the richest label level whose every label fits the pane (as it will be at the
-        last step, with every part shown), and relabel when it changed."""
+        last step, with every part shown), and redraw when it changed. Only the leaves made
+        so far are measured; given ``names`` (leaves just made), only those, and the level
+        can only get coarser."""
         if self._trace is None or not self.size.width:
             return
         room = self.scrollable_content_region.width
         last = len(self._trace.steps) - 1
+        first = 0 if names is None else self.level
+        leaves = [n for n in names or self._by_name if n in self._by_name]  # some since dropped
         level = len(LEVELS) - 1
-        for candidate in range(len(LEVELS)):
+        for candidate in range(first, len(LEVELS)):
             if all(
-                self.guide_depth * (self._depth[n] - 1) + self._label(n, last, candidate).cell_len
+                self.guide_depth * (self._depth(n) - 1) + self._counted(n, last, candidate).cell_len
                 <= room
-                for n in self._by_name
+                for n in leaves
             ):
                 level = candidate
                 break
         if level != self.level:
             self.level = level
-            for name, node in self._by_name.items():
-                node.set_label(self._label(name))
-            self._invalidate()  # the tree's width is measured again
+            self._widths.clear()
+            self._invalidate()  # every line drawn again, and the tree's width measured again
             self.post_message(self.Shortened(LEVELS[level][0], LEVELS[level][2] is not None))
+
+    def _refit(self, names: list[str]) -> None:
+        if names:
+            self.call_after_refresh(self.fit_labels, names)
+
+    def _depth(self, name: str) -> int:
+        """The line depth of the leaf ``name`` (1: a child of a top group)."""
+        depth, node = 0, self._by_name[name].parent
+        while node is not None:
+            depth, node = depth + 1, node.parent
+        return depth
 
     def on_resize(self) -> None:
         self.fit_labels()
 
     # -- following the step -----------------------------------------------------------------
     def show_step(self, index: int, node: str) -> None:
-        """Make step ``index`` current: relabel what changed, put the cursor on ``node``."""
-        old, self._index = self._index, index
-        low, high = min(old, index), max(old, index)
-        for t in range(low + 1, high + 1):
-            for name in self._by_step.get(t, ()):
-                self._by_name[name].set_label(self._label(name))
+        """Make step ``index`` current and put the cursor on ``node``. Labels are made when a
+        line is drawn, so only the lines on screen are drawn again (and those ``node``'s groups
+        bring into view)."""
+        self._index = index
+        self._updates += 1  # Tree's line cache is keyed on it: every cached line is stale
+        self.refresh()
         self.select_name(node)
 
     def select_name(self, name: str) -> None:
-        """Move the cursor to ``name`` (opening its groups) without jumping anywhere."""
-        target = self._by_name.get(name)
-        if target is not None and move_quietly(self, target):
+        """Move the cursor to ``name`` (opening its groups) without jumping anywhere; close
+        again the groups an earlier step opened that ``name`` does not need."""
+        path = None if self._layout is None else self._layout.path(name)
+        if path is None:
+            return
+        stale = [k for k in reversed(self._opened) if k not in path]
+        shut = [k for k in path if k not in self._groups or not self._groups[k].is_expanded]
+        if stale or shut:  # lines will come and go: park the cursor on the first line (a
+            self.cursor_line = -1  # group, so no jump) first, or Tree re-finds it and says so
+        made: list[str] = []
+        for key in path:  # top down: each group's children include the next key
+            node = self._groups[key]
+            made += self._fill(key)
+            if not node.is_expanded:
+                self._quiet[key] += 1
+                node.expand()
+                self._opened.append(key)
+        for key in stale:
+            self._opened.remove(key)
+            node = self._groups[key]
+            if node.is_expanded:
+                self._quiet[key] += 1
+                node.collapse()
+            self._drop(key)
+        if move_quietly(self, self._by_name[name]):
             self._pending.append(name)  # the highlight event it posts is ours, not the user's
+        self._refit(made)
 
     def label_of(self, name: str) -> str:
-        """The label of the node ``name`` as plain text, as it is on screen now."""
-        return str(self._by_name[name].label)
+        """The label of the node ``name`` as plain text, as it is drawn at the current step."""
+        return self._label(name).plain
 
     def current_name(self) -> str | None:
         node = self.cursor_node

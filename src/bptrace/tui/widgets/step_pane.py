@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bptrace.model.steps import Step
 
 PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
+TERMS_SHOWN = 8  # the factor table lists the products of this many terms (paths or samples)
 STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
 
 
@@ -89,12 +90,17 @@ class StepPane(VerticalScroll):
             table.add_column("factor", overflow="fold")
             table.add_column("formula", overflow="fold")
             table.add_column("value", justify="right", no_wrap=True, min_width=5)
-            for f in step.factors:
+            shown = [f for f in step.factors if f.term < TERMS_SHOWN]
+            for f in shown:
                 row = [f.name, f.formula, fmt_value(f.value)]
                 if several:
                     row.insert(0, step.terms[f.term].label)
                 table.add_row(*row)
                 plain.append("  ".join(row))
+            if len(shown) < len(step.factors):  # a batch of 64: the first few products
+                more = f"… {len(step.terms) - TERMS_SHOWN} more, the same factors"
+                table.add_row(*([more] + [""] * (len(table.columns) - 1)))
+                plain.append(more)
             body += [Text(""), table]
         self.text = "\n".join(plain)
         self.query_one("#step-text", Static).update(Group(*body))
