@@ -102,6 +102,9 @@ def build_parser() -> Parser:
     p = sub.add_parser("explain", help="print the chain rule for ∂loss/∂NAME")
     p.add_argument("name", metavar="NAME", help="a quantity: i1, w5, b3, l2, h1, o1, loss, ...")
     _add_source(p)
+    from bptrace.check_cli import add_parser as add_check
+
+    add_check(sub, _add_source)
     p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
     p.add_argument("file", metavar="FILE.json")
     return parser
@@ -230,7 +233,19 @@ def run_app(**kwargs: Any) -> int:
     return int(run(**kwargs))
 
 
-COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None: cmd_app}
+def cmd_check(args: argparse.Namespace) -> int:
+    from bptrace.check_cli import cmd_check as run_check
+
+    return run_check(args)
+
+
+COMMANDS = {
+    "export": cmd_export,
+    "explain": cmd_explain,
+    "view": cmd_view,
+    "check": cmd_check,
+    None: cmd_app,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
