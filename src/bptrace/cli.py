@@ -101,6 +101,9 @@ def build_parser() -> Parser:
     )
     p = sub.add_parser("explain", help="print the chain rule for ∂loss/∂NAME")
     p.add_argument("name", metavar="NAME", help="a quantity: i1, w5, b3, l2, h1, o1, loss, ...")
+    p.add_argument(
+        "--matrix", action="store_true", help="the layer holding NAME in matrix form, with shapes"
+    )
     _add_source(p)
     from bptrace.check_cli import add_parser as add_check
 
@@ -182,6 +185,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     console = Console(highlight=False, soft_wrap=True)
     if isinstance(tr, ModuleTrace):
         explain_module(tr, args.name, console)
+        return 0
+    if args.matrix:
+        from bptrace.model.matrix import layer_matrices, lines
+
+        sys.stdout.write("\n".join(lines(layer_matrices(tr, args.name), tr)) + "\n")
         return 0
     explain(tr, args.name, console)
     flags = check(tr)
