@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from bptrace.model.errors import BptraceError
 
 
-def add_parser(sub: argparse._SubParsersAction, add_source: Callable[[argparse.ArgumentParser], None]) -> None:  # type: ignore[type-arg]
+def add_parser(
+    sub: Any,
+    add_source: Callable[[argparse.ArgumentParser], None],
+) -> None:
     p = sub.add_parser(
         "check",
         help="judge your formula for ∂loss/∂NAME (exit 0 right, 1 wrong, 2 bad input)",
@@ -21,7 +25,9 @@ def add_parser(sub: argparse._SubParsersAction, add_source: Callable[[argparse.A
         "(i1, t1, w5, b3, l3, h1, o1), numbers, + - * / ** and exp log sigmoid tanh relu "
         "sqrt abs. Example: bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'",
     )
-    p.add_argument("name", metavar="NAME", nargs="?", help="w5, b3, h1, i1, ... (or a practice item)")
+    p.add_argument(
+        "name", metavar="NAME", nargs="?", help="w5, b3, h1, i1, ... (or a practice item)"
+    )
     p.add_argument("expr", metavar="EXPR", nargs="?", help="your formula for ∂loss/∂NAME")
     p.add_argument(
         "--practice",
@@ -38,10 +44,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.practice:
         return _practice(args)
     if args.name is None or args.expr is None:
-        raise BptraceError("check needs NAME and EXPR, e.g. bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'")
+        raise BptraceError(
+            "check needs NAME and EXPR, e.g. bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'"
+        )
     tr = load_trace_for(args)
     if not isinstance(tr, Trace):
-        raise BptraceError("check works on MLPs (per-neuron names); this model is traced per module")
+        raise BptraceError(
+            "check works on MLPs (per-neuron names); this model is traced per module"
+        )
     from bptrace.model.check import Judge
     from bptrace.model.expr import parse
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.expr import Bin, Call, Expr, Grad, Neg, Num, Prod, Sum, Var
@@ -97,7 +98,9 @@ class ChainBuilder:
     def build(self, name: str) -> Expr:
         ref = self.namer.resolve(name)
         if ref is None:
-            raise BptraceError(f"unknown name {name!r} (this network has {self.tr.describe_names()})")
+            raise BptraceError(
+                f"unknown name {name!r} (this network has {self.tr.describe_names()})"
+            )
         if ref.letter == "t":
             raise BptraceError(f"{name} is a target: the loss has no gradient to check for it")
         if ref.letter == "loss":
@@ -195,12 +198,7 @@ def _sigmoid_twice(expr: Expr) -> Expr | None:
 
 def variants(expr: Expr, target: str) -> Iterator[Variant]:
     """Single mistakes in ``expr``: each with the correct tree edited at one place."""
-    count = 0
-    for v in _variants(expr, target):
-        count += 1
-        if count > MAX_VARIANTS:
-            return
-        yield v
+    return islice(_variants(expr, target), MAX_VARIANTS)
 
 
 def _variants(expr: Expr, target: str) -> Iterator[Variant]:
@@ -214,9 +212,7 @@ def _variants(expr: Expr, target: str) -> Iterator[Variant]:
                     f"a path is missing: {target} sums over every path ({labels}); "
                     f"your formula leaves out the path {label}",
                 )
-            yield Variant(
-                Sum(rest + ((label, Neg(term)),)), f"a sign error in the path {label}"
-            )
+            yield Variant(Sum(rest + ((label, Neg(term)),)), f"a sign error in the path {label}")
             for v in _variants(term, f"the path {label}"):
                 yield Variant(Sum(expr.terms[:i] + ((label, v.expr),) + expr.terms[i + 1 :]), v.why)
         return
@@ -228,7 +224,9 @@ def _variants(expr: Expr, target: str) -> Iterator[Variant]:
             others = fs[:i] + fs[i + 1 :]
             if not isinstance(f, Sum):
                 yield Variant(Prod(others), f"the factor {label} = {show(f)} is missing")
-                yield Variant(Prod(fs + ((label, f),)), f"the factor {label} = {show(f)} is there twice")
+                yield Variant(
+                    Prod(fs + ((label, f),)), f"the factor {label} = {show(f)} is there twice"
+                )
             twice = _sigmoid_twice(f)
             if twice is not None:
                 h = show(f).split("·")[0]

@@ -106,20 +106,36 @@ class Judge:
         self.correct_expr = chain(self.tr, name)
         self.envs = [env_of(v) for v in versions]
         self.target = f"∂loss/∂{name}"
-        self.truth = [_reduce(v, name, np.asarray(v[name].grad, dtype=np.float64)) for v in versions]
+        self.truth = [self.autograd(v) for v in versions]
+
+    def autograd(self, v: Trace) -> Array:
+        grad = np.asarray(v[self.name].grad, dtype=np.float64)
+        if self.name[0] in "wb":
+            return grad
+        return np.asarray(np.broadcast_to(grad, (v.network.batch,)), dtype=np.float64)
 
     def values(self, expr: Expr) -> list[Array]:
-        return [_reduce(v, self.name, evaluate(expr, e)) for v, e in zip(self.versions, self.envs, strict=True)]
+        return [
+            _reduce(v, self.name, evaluate(expr, e))
+            for v, e in zip(self.versions, self.envs, strict=True)
+        ]
 
     def matches(self, expr: Expr, against: list[Array] | None = None) -> bool:
-        return all(_close(a, b) for a, b in zip(self.values(expr), against or self.truth, strict=True))
+        return all(
+            _close(a, b) for a, b in zip(self.values(expr), against or self.truth, strict=True)
+        )
 
     def judge(self, text: str) -> Verdict:
         expr = parse(text, lambda n: n in self.tr)
         got = self.values(expr)
         right = all(_close(a, b) for a, b in zip(got, self.truth, strict=True))
         verdict = Verdict(
-            self.name, text, right, _scalar(got[0]), _scalar(self.truth[0]), versions=len(self.versions)
+            self.name,
+            text,
+            right,
+            _scalar(got[0]),
+            _scalar(self.truth[0]),
+            versions=len(self.versions),
         )
         if not right:
             verdict.diagnosis = self.diagnose(expr, got)
@@ -221,7 +237,11 @@ class Judge:
     def ratio_words(self, c: float) -> str:
         net = self.tr.network
         n = loss_count(net.loss, net.batch, net.sizes[-1])
-        what = f"{net.sizes[-1]} outputs × {net.batch} samples" if net.batch > 1 else f"{net.sizes[-1]} outputs"
+        what = (
+            f"{net.sizes[-1]} outputs × {net.batch} samples"
+            if net.batch > 1
+            else f"{net.sizes[-1]} outputs"
+        )
         mean = f"the loss is a mean over N = {n} ({what})"
         if abs(c + 1) < 1e-6:
             return "a sign error: your formula is exactly minus the right one (o − t, not t − o)"
@@ -234,7 +254,9 @@ class Judge:
                 f"off by a factor {c:g}: the derivative of (o − t)² is 2(o − t), and {mean}, "
                 f"so ∂loss/∂o = 2(o − t)/{n}"
             )
-        return f"off by a constant factor {c:.6g}: the shape of the chain is right, a constant is not"
+        return (
+            f"off by a constant factor {c:.6g}: the shape of the chain is right, a constant is not"
+        )
 
     def name_words(self, names: set[str]) -> list[str]:
         need = variables(self.correct_expr)

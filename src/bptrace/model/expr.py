@@ -134,14 +134,16 @@ def normalise(text: str) -> str:
 def parse(text: str, names: Callable[[str], bool]) -> Expr:
     """Parse ``text`` into an Expr; ``names(n)`` says whether ``n`` is one of the network's."""
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})")
+        raise FormulaError(
+            f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})"
+        )
     if not text.strip():
         raise FormulaError("the formula is empty")
     src = normalise(text).strip()
     for ch in src:
         if ch in "'\"":
             raise FormulaError("strings are not allowed in a formula")
-        if ch in "[]{};:=,@\\`$!?&|~<>%#" or ord(ch) < 32 or ord(ch) == 127:
+        if ch in ";@\\`$!?&|~<>%#" or ord(ch) < 32 or ord(ch) == 127:
             raise FormulaError(f"the character {ch!r} is not allowed in a formula")
     depth = best = 0
     for ch in src:
@@ -223,8 +225,10 @@ def _walk(node: ast.AST, names: Callable[[str], bool]) -> Expr:
         if op is None:
             raise FormulaError("only + - * / ** are allowed (not //, %, @, bit operators)")
         left, right = _walk(node.left, names), _walk(node.right, names)
-        if op == "**" and isinstance(right, Num | Neg) and abs(_const(right)) > MAX_EXPONENT:
-            raise FormulaError(f"the exponent is too large (at most {MAX_EXPONENT:g})")
+        if op == "**":
+            power = _const(right)
+            if power is not None and not abs(power) <= MAX_EXPONENT:
+                raise FormulaError(f"the exponent is too large (at most {MAX_EXPONENT:g})")
         return Bin(op, left, right)
     if isinstance(node, ast.Call):
         return _call(node, names)
@@ -232,12 +236,18 @@ def _walk(node: ast.AST, names: Callable[[str], bool]) -> Expr:
     raise FormulaError(f"{what} are not allowed in a formula")
 
 
-def _const(expr: Expr) -> float:
+def _const(expr: Expr) -> float | None:
+    """The value of a subtree made of numbers only (float64: overflow is inf), else None."""
     if isinstance(expr, Num):
         return expr.value
-    if isinstance(expr, Neg):
-        return -_const(expr.arg)
-    return 0.0
+    if isinstance(expr, Var | Grad | Prod | Sum):
+        return None
+    if isinstance(expr, Neg | Call) and _const(expr.arg) is None:
+        return None
+    if isinstance(expr, Bin) and (_const(expr.left) is None or _const(expr.right) is None):
+        return None
+    value = evaluate(expr, Env(lambda n: 0.0, lambda n: 0.0))
+    return float(value)
 
 
 def _call(node: ast.Call, names: Callable[[str], bool]) -> Expr:

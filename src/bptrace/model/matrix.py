@@ -39,7 +39,9 @@ class LayerMatrices:
 
     k: int
     blocks: list[Block]
-    entries: list[tuple[str, str, float, float, float]]  # matrix entry, scalar, vector, step, autograd
+    entries: list[
+        tuple[str, str, float, float, float]
+    ]  # matrix entry, scalar, vector, step, autograd
 
     def block(self, name: str) -> Block:
         return next(b for b in self.blocks if b.name == name)
@@ -89,12 +91,26 @@ def layer_matrices(tr: Trace, name: str) -> LayerMatrices:
     o_names = [[namer.post(k, r) for r in range(n_out)]]
     w_names = [[namer.weight(k, r, c) for c in range(n_in)] for r in range(n_out)]
     blocks = [
-        Block("A", f"the layer's input, a row per sample ({', '.join(a_names[0][:4])}{', …' if n_in > 4 else ''})", shape(a), a, a_names),
-        Block(f"W{k}", f"the weights, out × in ({w_names[0][0]} .. {w_names[-1][-1]})", shape(w), w, w_names),
+        Block(
+            "A",
+            f"the layer's input, a row per sample ({', '.join(a_names[0][:4])}{', …' if n_in > 4 else ''})",
+            shape(a),
+            a,
+            a_names,
+        ),
+        Block(
+            f"W{k}",
+            f"the weights, out × in ({w_names[0][0]} .. {w_names[-1][-1]})",
+            shape(w),
+            w,
+            w_names,
+        ),
     ]
     if k == net.depth:
         up = F.loss_gradient(net.loss, layer.post.astype(np.float64), tr.targets)
-        up_formula = f"the loss's derivative ({', '.join(o_names[0][:4])}{', …' if n_out > 4 else ''})"
+        up_formula = (
+            f"the loss's derivative ({', '.join(o_names[0][:4])}{', …' if n_out > 4 else ''})"
+        )
     else:
         w_next = tr.layers[k].weight.value.astype(np.float64)
         up = d[k + 1] @ w_next
@@ -160,19 +176,43 @@ def _entries(
         for c in range(dw.shape[1]):
             n = namer.weight(k, r, c)
             step = steps[steps.index_of(n, "backward") or 0]
-            out.append((f"∂loss/∂W{k}[{r},{c}]", n, float(dw[r, c]), float(step.value), float(layer.weight.grad[r, c])))  # type: ignore[arg-type]
+            out.append(
+                (
+                    f"∂loss/∂W{k}[{r},{c}]",
+                    n,
+                    float(dw[r, c]),
+                    float(np.asarray(step.value, dtype=np.float64)),
+                    float(layer.weight.grad[r, c]),
+                )
+            )
     if db is not None and layer.bias is not None:
         for r in range(db.shape[0]):
             n = namer.bias(k, r)
             step = steps[steps.index_of(n, "backward") or 0]
-            out.append((f"∂loss/∂B{k}[{r}]", n, float(db[r]), float(step.value), float(layer.bias.grad[r])))  # type: ignore[arg-type]
+            out.append(
+                (
+                    f"∂loss/∂B{k}[{r}]",
+                    n,
+                    float(db[r]),
+                    float(np.asarray(step.value, dtype=np.float64)),
+                    float(layer.bias.grad[r]),
+                )
+            )
     for r in range(delta.shape[1]):
         n = namer.pre(k, r)
         step = steps[steps.index_of(n, "backward") or 0]
         values = np.atleast_1d(np.asarray(step.value, dtype=np.float64))
         for b in range(delta.shape[0]):
             where = f"Δ{k}[{b},{r}]"
-            out.append((where, n if delta.shape[0] == 1 else f"{n} (sample {b + 1})", float(delta[b, r]), float(values[b]), float(layer.pre_grad[b, r])))
+            out.append(
+                (
+                    where,
+                    n if delta.shape[0] == 1 else f"{n} (sample {b + 1})",
+                    float(delta[b, r]),
+                    float(values[b]),
+                    float(layer.pre_grad[b, r]),
+                )
+            )
     return out
 
 
@@ -207,7 +247,10 @@ def lines(view: LayerMatrices, tr: Trace, max_entries: int = 40) -> list[str]:
     out.append("each entry is one scalar step (vector = scalar step = autograd):")
     rtol = tr.steps.rtol
     for where, scalar, vec, step, auto in view.entries[:max_entries]:
-        ok = abs(vec - step) <= rtol * max(abs(step), 1e-300) + 1e-15 and abs(vec - auto) <= rtol * max(abs(auto), 1e-300) + 1e-15
+        ok = (
+            abs(vec - step) <= rtol * max(abs(step), 1e-300) + 1e-15
+            and abs(vec - auto) <= rtol * max(abs(auto), 1e-300) + 1e-15
+        )
         out.append(f"  {where} = ∂loss/∂{scalar} = {fmt(vec)}  {'✓' if ok else '✗'}")
     if len(view.entries) > max_entries:
         out.append(f"  … {len(view.entries) - max_entries} more entries")
