@@ -108,6 +108,8 @@ def build_parser() -> Parser:
     from bptrace.check_cli import add_parser as add_check
 
     add_check(sub, _add_source)
+    p = sub.add_parser("quiz", help="the app with every step's value hidden until you answer it")
+    _add_source(p)
     p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
     p.add_argument("file", metavar="FILE.json")
     return parser
@@ -207,8 +209,12 @@ def cmd_view(args: argparse.Namespace) -> int:
     return run_app(trace=tr, title=f"view {args.file}")
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    if args.list_examples:
+def cmd_quiz(args: argparse.Namespace) -> int:
+    return cmd_app(args, quiz=True)
+
+
+def cmd_app(args: argparse.Namespace, quiz: bool = False) -> int:
+    if getattr(args, "list_examples", False):
         from bptrace.model.catalog import describe_examples
 
         print(describe_examples())
@@ -217,18 +223,20 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.model:  # load and trace before the screen opens: a bad model is one line here
         why = f"{args.model} is your own Python code: change it there and run bptrace again"
         ref = (args.model, args.state, args.lr)  # the module and head views load it again
-        return run_app(trace=load_trace_for(args), title=args.model, read_only=why, model_ref=ref)
+        return run_app(
+            trace=load_trace_for(args), title=args.model, read_only=why, model_ref=ref, quiz=quiz
+        )
     if args.example:
         from bptrace.model.catalog import EXAMPLES
 
         if args.example not in EXAMPLES:
             raise BptraceError(f"unknown example {args.example!r} (see --list-examples)")
-        return run_app(example=args.example)
+        return run_app(example=args.example, quiz=quiz)
     if args.spec:
         from bptrace.model.spec import read_spec
 
         read_spec(args.spec)  # refuse a bad spec before the screen opens
-    return run_app(spec_path=args.spec)
+    return run_app(spec_path=args.spec, quiz=quiz)
 
 
 def run_app(**kwargs: Any) -> int:
@@ -252,6 +260,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "view": cmd_view,
     "check": cmd_check,
+    "quiz": cmd_quiz,
     None: cmd_app,
 }
 

@@ -151,6 +151,7 @@ def run(
     example: str | None = None,
     read_only: str = READ_ONLY,
     model_ref: ModelRef | None = None,
+    quiz: bool = False,
 ) -> int:
     """Open the app on a spec file (or the classic network), an example, or a ready trace."""
     spec = read_spec(spec_path) if spec_path else None
@@ -162,5 +163,6 @@ def run(
         example=example,
         read_only=read_only,
         model_ref=model_ref,
+        quiz=quiz,
     ).run()
     return 0

@@ -52,8 +52,10 @@ class TraceApp(App[None]):
         example: str | None = None,
         read_only: str = READ_ONLY,
         model_ref: ModelRef | None = None,
+        quiz: bool = False,
     ):
         super().__init__()
+        self.quiz = quiz  # `bptrace quiz`: every value hidden until the learner answers it
         if trace is not None:
             self.source = Source(
                 title or "view", trace=trace, read_only=read_only, model_ref=model_ref
@@ -69,6 +71,10 @@ class TraceApp(App[None]):
             self.source = Source.classic()
 
     def get_default_screen(self) -> Screen[Any]:
+        if self.quiz:
+            from bptrace.tui.screens.quiz import QuizScreen
+
+            return QuizScreen(self.source.title)
         return TraceScreen(self.source.title, self.source.spec, self.source.read_only)
 
     @property
@@ -117,6 +123,11 @@ class TraceApp(App[None]):
         from bptrace.model.health import check
         from bptrace.model.trace import Trace
 
+        if not isinstance(message.trace, Trace) and self.quiz:
+            self.main.show_loading(
+                "✗ the quiz needs an MLP (per-neuron names); this model is not one"
+            )
+            return
         if not isinstance(message.trace, Trace):
             self.show_modules(message.trace, back=False)
             return
