@@ -186,6 +186,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     tr = load_trace_for(args)
     console = Console(highlight=False, soft_wrap=True)
     if isinstance(tr, ModuleTrace):
+        if args.matrix:
+            raise BptraceError(
+                "--matrix is for MLPs (per-neuron names); this model is traced per module"
+            )
         explain_module(tr, args.name, console)
         return 0
     if args.matrix:

@@ -145,3 +145,19 @@ def test_practice_items(cli: Callable[..., Result]) -> None:
     e2_fixed = cli("check", "--practice", "E2", RIGHT["w1"])
     assert e2_fixed.code == 0 and "applies sigmoid twice" in e2_fixed.out
     assert cli("check", "--practice", "E9").code == 2
+
+
+def test_a_tiny_gradient_is_not_matched_by_zero(cli: Callable[..., Result]) -> None:
+    # deep-sigmoid's ∂loss/∂w1 is about 3e-12: a formula giving 0 must not pass
+    result = cli("check", "--example", "deep-sigmoid", "w1", "0*i1")
+    assert result.code == 1, result.out
+
+
+def test_quiz_and_matrix_refuse_bad_input(
+    cli: Callable[..., Result], write_spec: Callable[..., object]
+) -> None:
+    bad = write_spec("layers = [2, 2]\n")
+    result = cli("quiz", "--spec", str(bad))
+    assert result.code == 2 and result.err.startswith("bptrace: error: ")
+    result = cli("explain", "head", "--matrix", "--example", "small-cnn")
+    assert result.code == 2 and "--matrix is for MLPs" in result.err

@@ -19,6 +19,7 @@ from bptrace.model.formulas import loss_count
 from bptrace.model.trace import Array, Trace
 
 RTOL = 1e-6
+ATOL = 1e-18  # a true 0 (a dead ReLU) computed through a cancellation
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _close(a: Array, b: Array) -> bool:
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         return False
     scale = np.maximum(np.abs(a), np.abs(b))
-    return bool(np.all(np.abs(a - b) <= RTOL * scale + 1e-12))
+    return bool(np.all(np.abs(a - b) <= RTOL * scale + ATOL))
 
 
 def _scalar(a: Array) -> float | list[float]:
