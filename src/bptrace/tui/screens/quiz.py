@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from bptrace.model.errors import BptraceError
 from bptrace.tui.screens.trace_view import TraceScreen
@@ -48,13 +48,16 @@ class QuizScreen(TraceScreen):
 
     def compose(self) -> ComposeResult:
         yield InfoBar(self.source_title, id="info")
+        yield Static("", id="warnings")
         with Horizontal(id="main"):
-            yield NetworkTree(id="tree")
+            with Vertical(id="left"):
+                yield NetworkTree(id="tree")
+                yield Static("", id="tree-note")
             with Vertical(id="right"):
                 yield QuizPane(id="quiz-pane")
                 yield Input("", placeholder="your answer, then Enter", id="quiz-input")
                 yield NetworkDrawing(id="drawing")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in OFF and super().check_action(action, parameters)
