@@ -46,13 +46,14 @@ async def test_value_hidden_until_answered_then_accepted(size: tuple[int, int]) 
         await ready(pilot)
         assert "l1 = ?" in pane(app)
         assert "0.3775" not in pane(app)
-        assert "l1 = not yet computed" in tree_label(app, "l1")
-        assert "0.3775" not in on_screen(app)  # neither the tree nor the drawing shows it
+        assert tree_label(app, "l1").startswith("l1 = not yet")
+        for shown in ("0.3775", "0.378"):  # neither the tree nor the drawing shows it
+            assert shown not in on_screen(app)
         await answer(pilot, "0.3775")
         assert "✓ l1 = 0.3775: right" in pane(app)
-        assert tree_label(app, "l1") == "l1 = 0.3775 ∂ not yet computed"
+        assert tree_label(app, "l1").startswith("l1 = 0.37")
         assert screen_of(app).index == 1 and "l2 = ?" in pane(app)
-        assert "0.3925" not in on_screen(app)
+        assert "0.3925" not in on_screen(app) and "0.393" not in on_screen(app)
         assert "forward 1/9" in pane(app)
         assert app.query_one(QuizPane).max_scroll_x == 0
 
@@ -74,7 +75,7 @@ async def test_wrong_answers_get_a_growing_hint() -> None:
         text = pane(app)
         assert "the answer: l2 = 0.3925" in text
         assert screen_of(app).index == 2
-        assert tree_label(app, "l2").startswith("l2 = 0.3925")
+        assert tree_label(app, "l2").startswith("l2 = 0.39")
         assert "forward 1/9" in text  # the missed one does not count
 
 
@@ -97,10 +98,10 @@ async def test_reveal_and_a_hidden_gradient() -> None:
             await pilot.pause()
         assert "skipped: loss = 0.29837110876" in pane(app)
         assert "∂loss/∂o1 = ?" in pane(app)
-        assert "0.741365" not in on_screen(app)
-        assert tree_label(app, "o1").endswith("∂ not yet computed")
+        assert "0.741365" not in on_screen(app) and "0.741" not in on_screen(app)
+        assert "∂ not yet" in tree_label(app, "o1") and "0.741" not in tree_label(app, "o1")
         await answer(pilot, "0.7413650695")
-        assert tree_label(app, "o1").endswith("∂ 0.741365")
+        assert "∂ 0.741" in tree_label(app, "o1")
         assert "backward 1/22" in pane(app) and "forward 0/9" in pane(app)
         await pilot.press("up")  # look back at an answered step: written out in full
         await pilot.pause()

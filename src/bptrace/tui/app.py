@@ -42,8 +42,20 @@ class BptraceApp(TraceApp):
             show=False,
             tooltip="activation functions and their derivatives",
         ),
-        Binding("l", "lesson('losses')", "Losses", show=False, tooltip="loss functions on worked examples"),
-        Binding("t", "training", "Train", show=False, tooltip="train N SGD steps, open the trace at any epoch"),
+        Binding(
+            "l",
+            "lesson('losses')",
+            "Losses",
+            show=False,
+            tooltip="loss functions on worked examples",
+        ),
+        Binding(
+            "t",
+            "training",
+            "Train",
+            show=False,
+            tooltip="train N SGD steps, open the trace at any epoch",
+        ),
         Binding(
             "g",
             "lesson('chain')",

@@ -164,16 +164,16 @@ def _edges(tr: Trace, k: int, hot_nodes: set[str], hot_edges: set[str]) -> set[t
     }
 
 
-def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
+def legend(tr: Trace, step: Step, digits: int | None, known: bool = True) -> list[str]:
     """The lines under the drawing: how to read it, the current step with its numbers (the
-    second line), and the marks."""
+    second line; ``?`` when ``known`` is False: a quiz question), and the marks."""
     phase = step.phase
     head = {
         "forward": "▶ forward: values flow ─►",
         "backward": "◀ backward: gradients flow ◄─",
         "update": "↻ update: parameters take new values",
     }[phase]
-    node, value = step.node, fmt_value(step.value)
+    node, value = step.node, fmt_value(step.value) if known else "?"
     if phase == "forward":
         now = f"◉ {node} = {value}"
     elif phase == "backward":
@@ -191,9 +191,16 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
     )
 
 
-def draw(
-    tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int
-) -> Picture:
+def _known(reveals: dict[str, Reveal], step: Step) -> bool:
+    """Do ``reveals`` let step ``step`` show its own result (no: a quiz's open question)?"""
+    rev = reveals.get(step.node)
+    if rev is None:
+        return True
+    at = {"forward": rev.value_at, "backward": rev.grad_at, "update": rev.update_at}[step.phase]
+    return at is None or at <= step.index
+
+
+def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
     """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells."""
     width, height = max(width, 20), max(height, 6)
     hot_nodes, hot_edges = highlights(tr, step)
@@ -253,7 +260,7 @@ def draw(
         choice = (digits, gap, widths, lo, hi)
     digits, gap, widths, lo, hi = choice
 
-    lines = legend(tr, step, digits)
+    lines = legend(tr, step, digits, _known(reveals, step))
     if len(lines) > 3:  # the digits note: on the first line if it fits there
         note = f" · {lines[3].removeprefix('numbers to ')}"
         if len(lines[0] + note) <= width:

@@ -50,7 +50,9 @@ class TraceScreen(PracticeKeys, Screen[None]):
         Binding("e", "edit", "Edit", tooltip="edit the selected value (also Enter in the tree)"),
         Binding("c", "choices", "Choose", tooltip="change activations, loss and biases; retrace"),
         Binding("e,c", "read_only", "Edit", show=False),  # says why, in a read-only view
-        Binding("x", "export", "Export", show=False, tooltip="export the trace as JSON", id="export"),
+        Binding(
+            "x", "export", "Export", show=False, tooltip="export the trace as JSON", id="export"
+        ),
         Binding("escape", "back", "Back", tooltip="back to the previous screen"),
         *PRACTICE_KEYS,
     ]

@@ -153,7 +153,10 @@ class NetworkTree(Tree[str]):
         text.append(parts.name, style="bold")
         text.append(" = ")
         unknown = "italic"  # not dim: dimmed text falls under 4.5:1
-        text.append(not_yet if parts.value == NOT_YET else parts.value, unknown if parts.value == NOT_YET else "")
+        text.append(
+            not_yet if parts.value == NOT_YET else parts.value,
+            unknown if parts.value == NOT_YET else "",
+        )
         if parts.grad is not None:
             text.append(" ∂ ")
             if parts.grad_known:

@@ -42,7 +42,9 @@ class StepPane(VerticalScroll):
     def hint(self) -> None:
         """Say on the pane's lower border when there is more below (or above) to scroll to."""
         below, above = self.scroll_y < self.max_scroll_y, self.scroll_y > 0
-        marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (["▲ more above"] if above else [])
+        marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (
+            ["▲ more above"] if above else []
+        )
         self.border_subtitle = " · ".join(marks)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
