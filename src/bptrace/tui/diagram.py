@@ -216,7 +216,7 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]
         if lab.grad is not None:
             grad = "∂ ·" if lab.grad == NOT_YET else f"∂{lab.grad}"
-            lines.append((grad, "bold underline" if lab.grad_known else "italic"))
+            lines.append((grad, "bold underline magenta" if lab.grad_known else "italic"))
         return lines
 
     def col_width(c: int, digits: int | None) -> int:
