@@ -21,7 +21,9 @@ VIEWS = {
 }
 
 
-async def screenshot(setting: str, size: tuple[int, int], keys: list[str], monkeypatch: pytest.MonkeyPatch) -> str:
+async def screenshot(
+    setting: str, size: tuple[int, int], keys: list[str], monkeypatch: pytest.MonkeyPatch
+) -> str:
     if setting == "NO_COLOR":
         monkeypatch.setenv("NO_COLOR", "1")  # read when the app is made, as Textual does
     else:

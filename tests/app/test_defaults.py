@@ -82,7 +82,9 @@ async def test_a_pairing_warning_stays_after_apply() -> None:
         assert warnings.display and "double softmax" in str(warnings.render())
 
 
-async def test_ctrl_s_in_a_dialog_says_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_ctrl_s_in_a_dialog_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     app = classic_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -46,4 +46,6 @@ def test_main_view(snap_compare: Any, view: str, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("lesson", list(LESSONS))
 def test_lesson_100x30(snap_compare: Any, lesson: str) -> None:
-    assert snap_compare(classic_app(), terminal_size=(100, 30), run_before=_settled(LESSONS[lesson]))
+    assert snap_compare(
+        classic_app(), terminal_size=(100, 30), run_before=_settled(LESSONS[lesson])
+    )
