@@ -118,6 +118,14 @@ def build_parser() -> Parser:
     )
     p = sub.add_parser("explain", help="print the chain rule for ∂loss/∂NAME")
     p.add_argument("name", metavar="NAME", help="a quantity: i1, w5, b3, l2, h1, o1, loss, ...")
+    p.add_argument(
+        "--matrix", action="store_true", help="the layer holding NAME in matrix form, with shapes"
+    )
+    _add_source(p)
+    from bptrace.check_cli import add_parser as add_check
+
+    add_check(sub, _add_source)
+    p = sub.add_parser("quiz", help="the app with every step's value hidden until you answer it")
     _add_source(p)
     p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
     p.add_argument("file", metavar="FILE.json")
@@ -187,7 +195,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     tr = load_trace_for(args)
     console = Console(highlight=False, soft_wrap=True)
     if isinstance(tr, ModuleTrace):
+        if args.matrix:
+            raise BptraceError(
+                "--matrix is for MLPs (per-neuron names); this model is traced per module"
+            )
         explain_module(tr, args.name, console)
+        return 0
+    if args.matrix:
+        from bptrace.model.matrix import layer_matrices, lines
+
+        sys.stdout.write("\n".join(lines(layer_matrices(tr, args.name), tr)) + "\n")
         return 0
     explain(tr, args.name, console)
     flags = check(tr)
@@ -210,8 +227,12 @@ def cmd_view(args: argparse.Namespace) -> int:
     return run_app(trace=load_trace(args.file), title=title)
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    if args.list_examples:
+def cmd_quiz(args: argparse.Namespace) -> int:
+    return cmd_app(args, quiz=True)
+
+
+def cmd_app(args: argparse.Namespace, quiz: bool = False) -> int:
+    if getattr(args, "list_examples", False):
         from bptrace.model.catalog import describe_examples
 
         print(describe_examples())
@@ -220,18 +241,20 @@ def cmd_app(args: argparse.Namespace) -> int:
     if args.model:  # load and trace before the screen opens: a bad model is one line here
         why = f"{args.model} is your own Python code: change it there and run bptrace again"
         ref = (args.model, args.state, args.lr)  # the module and head views load it again
-        return run_app(trace=load_trace_for(args), title=args.model, read_only=why, model_ref=ref)
+        return run_app(
+            trace=load_trace_for(args), title=args.model, read_only=why, model_ref=ref, quiz=quiz
+        )
     if args.example:
         from bptrace.model.catalog import EXAMPLES
 
         if args.example not in EXAMPLES:
             raise BptraceError(f"unknown example {args.example!r} (see --list-examples)")
-        return run_app(example=args.example)
+        return run_app(example=args.example, quiz=quiz)
     if args.spec:
         from bptrace.model.spec import read_spec
 
         read_spec(args.spec)  # refuse a bad spec before the screen opens
-    return run_app(spec_path=args.spec)
+    return run_app(spec_path=args.spec, quiz=quiz)
 
 
 def run_app(**kwargs: Any) -> int:
@@ -244,7 +267,20 @@ def run_app(**kwargs: Any) -> int:
     return int(run(**kwargs))
 
 
-COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None: cmd_app}
+def cmd_check(args: argparse.Namespace) -> int:
+    from bptrace.check_cli import cmd_check as run_check
+
+    return run_check(args)
+
+
+COMMANDS = {
+    "export": cmd_export,
+    "explain": cmd_explain,
+    "view": cmd_view,
+    "check": cmd_check,
+    "quiz": cmd_quiz,
+    None: cmd_app,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -180,6 +180,7 @@ def run(
     read_only: str = READ_ONLY,
     model_ref: ModelRef | None = None,
     view: str | None = None,
+    quiz: bool = False,
 ) -> int:
     """Open the app on a spec file (or the classic network), an example, a ready trace, or an
     exported JSON file (``view``, read behind a loading screen)."""
@@ -193,6 +194,7 @@ def run(
         read_only=read_only,
         model_ref=model_ref,
         path=view,
+        quiz=quiz,
     )
     app.run()
     if app.failure is not None:

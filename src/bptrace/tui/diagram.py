@@ -164,16 +164,16 @@ def _edges(tr: Trace, k: int, hot_nodes: set[str], hot_edges: set[str]) -> set[t
     }
 
 
-def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
+def legend(tr: Trace, step: Step, digits: int | None, known: bool = True) -> list[str]:
     """The lines under the drawing: how to read it, the current step with its numbers (the
-    second line), and the marks."""
+    second line; ``?`` when ``known`` is False: a quiz question), and the marks."""
     phase = step.phase
     head = {
         "forward": "▶ forward: values flow ─►",
         "backward": "◀ backward: gradients flow ◄─",
         "update": "↻ update: parameters take new values",
     }[phase]
-    node, value = step.node, fmt_value(step.value)
+    node, value = step.node, fmt_value(step.value) if known else "?"
     if phase == "forward":
         now = f"◉ {node} = {value}"
     elif phase == "backward":
@@ -189,6 +189,15 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
     return [head, now, "◉ current  ━ its edge  ∂ gradient  · not yet"] + (
         [] if digits is None else [f"numbers to {digits} significant digits"]
     )
+
+
+def _known(reveals: dict[str, Reveal], step: Step) -> bool:
+    """Do ``reveals`` let step ``step`` show its own result (no: a quiz's open question)?"""
+    rev = reveals.get(step.node)
+    if rev is None:
+        return True
+    at = {"forward": rev.value_at, "backward": rev.grad_at, "update": rev.update_at}[step.phase]
+    return at is None or at <= step.index
 
 
 def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
@@ -265,7 +274,7 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         choice = (digits, gap, widths, lo, hi)
     digits, gap, widths, lo, hi = choice
 
-    lines = legend(tr, step, digits)
+    lines = legend(tr, step, digits, _known(reveals, step))
     if len(lines) > 3:  # the digits note: on the first line if it fits there
         note = f" · {lines[3].removeprefix('numbers to ')}"
         if len(lines[0] + note) <= width:

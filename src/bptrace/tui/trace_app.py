@@ -56,8 +56,10 @@ class TraceApp(App[None]):
         read_only: str = READ_ONLY,
         model_ref: ModelRef | None = None,
         path: str | None = None,
+        quiz: bool = False,
     ):
         super().__init__()
+        self.quiz = quiz  # `bptrace quiz`: every value hidden until the learner answers it
         use_readable_colours(self)
         self.failure: str | None = None
         """Why a file given to ``bptrace view`` could not be shown (the app then closes)."""
@@ -78,6 +80,10 @@ class TraceApp(App[None]):
             self.source = Source.classic()
 
     def get_default_screen(self) -> Screen[Any]:
+        if self.quiz:
+            from bptrace.tui.screens.quiz import QuizScreen
+
+            return QuizScreen(self.source.title)
         return TraceScreen(self.source.title, self.source.spec, self.source.read_only)
 
     @property
@@ -124,6 +130,11 @@ class TraceApp(App[None]):
         from bptrace.model.health import check
         from bptrace.model.trace import Trace
 
+        if not isinstance(message.trace, Trace) and self.quiz:
+            self.main.show_loading(
+                "✗ the quiz needs an MLP (per-neuron names); this model is not one"
+            )
+            return
         if not isinstance(message.trace, Trace):
             self.show_modules(message.trace, back=False)
             return

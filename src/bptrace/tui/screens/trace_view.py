@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 from bptrace.model.spec import Spec
+from bptrace.tui.practice_keys import PRACTICE_KEYS, PracticeKeys
 from bptrace.tui.screens.edit_value import EditValueScreen
 from bptrace.tui.screens.export_path import ExportPathScreen
 from bptrace.tui.widgets.info_bar import InfoBar
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # these pull in numpy: imported when first needed, not for th
     from bptrace.model.trace import Trace
 
 
-class TraceScreen(Screen[None]):
+class TraceScreen(PracticeKeys, Screen[None]):
     """Step through one MLP trace; edit a value or the activations/loss and retrace."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -53,6 +54,7 @@ class TraceScreen(Screen[None]):
             "x", "export", "Export", show=False, tooltip="export the trace as JSON", id="export"
         ),
         Binding("escape", "back", "Back", tooltip="back to the previous screen"),
+        *PRACTICE_KEYS,
     ]
     trace: var[Trace | None] = var(None, always_update=True)
     """The trace on screen; None while it is being made."""

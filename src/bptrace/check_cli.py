@@ -1,0 +1,89 @@
+"""``bptrace check NAME EXPR [source]`` and ``bptrace check --practice [ITEM [EXPR]]``.
+
+Exit 0 when the formula is right, 1 when it is wrong (with a diagnosis), 2 for bad input
+(a formula that is not allowed, an unknown name). The formula is parsed, never run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bptrace.model.errors import BptraceError
+
+
+def add_parser(
+    sub: Any,
+    add_source: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    p = sub.add_parser(
+        "check",
+        help="judge your formula for ∂loss/∂NAME (exit 0 right, 1 wrong, 2 bad input)",
+        description="Judge a formula for ∂loss/∂NAME written with the network's names "
+        "(i1, t1, w5, b3, l3, h1, o1), numbers, + - * / ** and exp log sigmoid tanh relu "
+        "sqrt abs. Example: bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'",
+    )
+    p.add_argument(
+        "name", metavar="NAME", nargs="?", help="w5, b3, h1, i1, ... (or a practice item)"
+    )
+    p.add_argument("expr", metavar="EXPR", nargs="?", help="your formula for ∂loss/∂NAME")
+    p.add_argument(
+        "--practice",
+        action="store_true",
+        help="the course's own mistakes as exercises: list them, show one (E1), or answer one",
+    )
+    add_source(p)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bptrace.cli import load_trace_for
+    from bptrace.model.trace import Trace
+
+    if args.practice:
+        return _practice(args)
+    if args.name is None or args.expr is None:
+        raise BptraceError(
+            "check needs NAME and EXPR, e.g. bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'"
+        )
+    tr = load_trace_for(args)
+    if not isinstance(tr, Trace):
+        raise BptraceError(
+            "check works on MLPs (per-neuron names); this model is traced per module"
+        )
+    from bptrace.model.check import Judge
+    from bptrace.model.expr import parse
+
+    if args.name not in tr:
+        raise BptraceError(f"unknown name {args.name!r} (this network has {tr.describe_names()})")
+    parse(args.expr, lambda n: n in tr)  # refuse a bad formula before any retracing
+    judge = Judge(args.name, [tr])  # refuses a target before any retracing
+    del judge
+    from bptrace.tracer.perturb import versions
+
+    verdict = Judge(args.name, versions(tr)).judge(args.expr)
+    sys.stdout.write("\n".join(verdict.lines()) + "\n")
+    return verdict.exit_code
+
+
+def _practice(args: argparse.Namespace) -> int:
+    from bptrace.model import practice
+
+    if args.name is None:
+        sys.stdout.write("\n".join(practice.list_lines()) + "\n")
+        return 0
+    it = practice.item(args.name)
+    if args.expr is None:
+        sys.stdout.write("\n".join(it.lines()) + "\n")
+        return 0
+    from bptrace.model.expr import parse
+    from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
+    from bptrace.tracer.api import trace_spec
+    from bptrace.tracer.perturb import versions
+
+    tr = trace_spec(parse_spec_text(CLASSIC_TEXT, "classic"))
+    parse(args.expr, lambda n: n in tr)
+    verdict = practice.judge_item(it.key, args.expr, versions(tr))
+    sys.stdout.write("\n".join(verdict.lines()) + "\n")
+    return verdict.exit_code

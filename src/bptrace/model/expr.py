@@ -1,0 +1,376 @@
+"""A learner's formula: parsed into a tree of allowed nodes only, and evaluated with numpy.
+
+The text is parsed by Python's own parser (``ast.parse(..., mode="eval")``, which never runs
+anything) and the syntax tree is walked against a whitelist: numbers, the network's own names,
+``+ - * / **``, unary minus, parentheses, and calls of ``exp log sigmoid tanh relu sqrt abs``
+by plain name. Anything else is refused with one line saying what is not allowed. Length,
+nesting depth and size are checked before the recursive walk, so it can never run out of
+stack. Evaluation is numpy float64 arithmetic on the tree: no Python code is ever evaluated.
+
+The step pane's own notation is accepted too: ``·`` and ``×`` for ``*``, ``−`` for ``-``,
+``^`` and ``²`` for powers, ``σ`` for sigmoid, and a name or number written before a
+parenthesis as a product (``h1(1 − h1)``, ``2(o1 − t1)``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bptrace.model.errors import BptraceError
+
+Array = NDArray[np.float64]
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+MAX_NODES = 600
+MAX_EXPONENT = 64.0
+FUNCTIONS = ("exp", "log", "sigmoid", "tanh", "relu", "sqrt", "abs")
+ALIASES = {"σ": "sigmoid", "ln": "log"}
+_REPLACE = {"·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "–": "-", "÷": "/", "^": "**"}
+_SUPERSCRIPT = {"²": "**2", "³": "**3"}
+_NAME = re.compile(r"^(?:[ithlowb][1-9][0-9]{0,5}|loss|e|pi)$")
+
+
+class FormulaError(BptraceError):
+    """A formula that is refused: not allowed, unknown name, too long or too deep."""
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class Neg:
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Bin:
+    op: str  # + - * / **
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Call:
+    fn: str
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Grad:
+    """∂loss/∂name, a leaf of a correct chain whose formula is not written out (a softmax)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Prod:
+    """A product of labelled factors (``∂o1/∂l3``, ...): a chain of the chain rule."""
+
+    factors: tuple[tuple[str, Expr], ...]
+
+
+@dataclass(frozen=True)
+class Sum:
+    """A sum of labelled terms (``via l3``, ``via l4``): one term per path."""
+
+    terms: tuple[tuple[str, Expr], ...]
+
+
+Expr = Union[Num, Var, Neg, Bin, Call, Grad, Prod, Sum]  # noqa: UP007 - used at runtime
+
+_REFUSED: dict[type[ast.AST], str] = {
+    ast.Attribute: "attributes (a.b)",
+    ast.Subscript: "subscripts (a[...])",
+    ast.Lambda: "lambdas",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.JoinedStr: "strings",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+    ast.NamedExpr: "assignments (:=)",
+    ast.Starred: "starred arguments",
+    ast.Tuple: "tuples or commas",
+    ast.List: "lists",
+    ast.Set: "sets",
+    ast.Dict: "dicts",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
+_OPS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+}
+
+
+def normalise(text: str) -> str:
+    """The step pane's notation in Python's: ``·`` → ``*``, ``−`` → ``-``, ``²`` → ``**2``."""
+    for a, b in {**_REPLACE, **_SUPERSCRIPT}.items():
+        text = text.replace(a, b)
+    return text
+
+
+def parse(text: str, names: Callable[[str], bool]) -> Expr:
+    """Parse ``text`` into an Expr; ``names(n)`` says whether ``n`` is one of the network's."""
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(
+            f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})"
+        )
+    if not text.strip():
+        raise FormulaError("the formula is empty")
+    src = normalise(text).strip()
+    for ch in src:
+        if ch in "'\"":
+            raise FormulaError("strings are not allowed in a formula")
+        if ch in ";@\\`$!?&|~<>%#" or ord(ch) < 32 or ord(ch) == 127:
+            raise FormulaError(f"the character {ch!r} is not allowed in a formula")
+    depth = best = 0
+    for ch in src:
+        depth += ch == "("
+        depth -= ch == ")"
+        best = max(best, depth)
+    if best > MAX_DEPTH:
+        raise FormulaError(f"the formula is nested too deeply ({best} levels; at most {MAX_DEPTH})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(src, mode="eval")
+    except SyntaxError as exc:
+        raise FormulaError(f"cannot read the formula: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise FormulaError("the formula is nested too deeply") from None
+    _check_shape(tree.body)
+    return _walk(tree.body, names)
+
+
+def _check_shape(root: ast.AST) -> None:
+    """Count nodes and depth with an explicit stack, before any recursion."""
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise FormulaError(f"the formula is too large (more than {MAX_NODES} parts)")
+        if depth > MAX_DEPTH:
+            raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _number(value: object) -> Num:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        what = "strings" if isinstance(value, str | bytes) else f"{type(value).__name__} values"
+        raise FormulaError(f"{what} are not allowed in a formula")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise FormulaError("a number in the formula is too large") from None
+    if not np.isfinite(number):
+        raise FormulaError("a number in the formula is too large")
+    return Num(number)
+
+
+def _name(node: ast.Name, names: Callable[[str], bool]) -> Expr:
+    ident = ALIASES.get(node.id, node.id)
+    if ident.startswith("_") or "__" in ident:
+        raise FormulaError(f"the name {node.id!r} is not allowed (no underscore names)")
+    if ident in FUNCTIONS:
+        raise FormulaError(f"{ident} is a function: write {ident}(...)")
+    if ident == "e":
+        return Num(float(np.e))
+    if ident == "pi":
+        return Num(float(np.pi))
+    if not _NAME.match(ident) or not names(ident):
+        raise FormulaError(
+            f"unknown name {node.id!r}: use the network's own names (i1, t1, w5, b3, l3, h1, o1, "
+            "loss), numbers and the functions " + ", ".join(FUNCTIONS)
+        )
+    return Var(ident)
+
+
+def _walk(node: ast.AST, names: Callable[[str], bool]) -> Expr:
+    if isinstance(node, ast.Constant):
+        return _number(node.value)
+    if isinstance(node, ast.Name):
+        return _name(node, names)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub):
+            return Neg(_walk(node.operand, names))
+        if isinstance(node.op, ast.UAdd):
+            return _walk(node.operand, names)
+        raise FormulaError("only unary minus is allowed (not `not` or `~`)")
+    if isinstance(node, ast.BinOp):
+        op = _OPS.get(type(node.op))
+        if op is None:
+            raise FormulaError("only + - * / ** are allowed (not //, %, @, bit operators)")
+        left, right = _walk(node.left, names), _walk(node.right, names)
+        if op == "**":
+            power = _const(right)
+            if power is not None and not abs(power) <= MAX_EXPONENT:
+                raise FormulaError(f"the exponent is too large (at most {MAX_EXPONENT:g})")
+        return Bin(op, left, right)
+    if isinstance(node, ast.Call):
+        return _call(node, names)
+    what = _REFUSED.get(type(node), type(node).__name__)
+    raise FormulaError(f"{what} are not allowed in a formula")
+
+
+def _const(expr: Expr) -> float | None:
+    """The value of a subtree made of numbers only (float64: overflow is inf), else None."""
+    if isinstance(expr, Num):
+        return expr.value
+    if isinstance(expr, Var | Grad | Prod | Sum):
+        return None
+    if isinstance(expr, Neg | Call) and _const(expr.arg) is None:
+        return None
+    if isinstance(expr, Bin) and (_const(expr.left) is None or _const(expr.right) is None):
+        return None
+    value = evaluate(expr, Env(lambda n: 0.0, lambda n: 0.0))
+    return float(value)
+
+
+def _call(node: ast.Call, names: Callable[[str], bool]) -> Expr:
+    if node.keywords:
+        raise FormulaError("keyword arguments are not allowed in a formula")
+    func = node.func
+    if isinstance(func, ast.Constant) or (
+        isinstance(func, ast.Name) and ALIASES.get(func.id, func.id) not in FUNCTIONS
+    ):
+        if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            raise FormulaError("write a product with * (or ·), not a call with several arguments")
+        # ``h1(1 − h1)`` or ``2(o1 − t1)``: the step pane's implicit product
+        left = _number(func.value) if isinstance(func, ast.Constant) else _name(func, names)
+        return Bin("*", left, _walk(node.args[0], names))
+    if not isinstance(func, ast.Name):
+        what = _REFUSED.get(type(func), "calls of anything but a plain function name")
+        raise FormulaError(f"{what} are not allowed in a formula")
+    fn = ALIASES.get(func.id, func.id)
+    if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+        raise FormulaError(f"{fn} takes exactly one argument")
+    return Call(fn, _walk(node.args[0], names))
+
+
+# -- evaluation -------------------------------------------------------------------------
+
+
+class Env:
+    """Values for evaluation: ``value(name)`` and ``grad(name)``, scalars or per-sample arrays."""
+
+    def __init__(self, value: Callable[[str], Array | float], grad: Callable[[str], Array | float]):
+        self.value = value
+        self.grad = grad
+
+
+def _sigmoid(x: Array) -> Array:
+    out: Array = 0.5 * (1.0 + np.tanh(0.5 * x))
+    return out
+
+
+_FN: dict[str, Callable[[Array], Array]] = {
+    "exp": np.exp,
+    "log": np.log,
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+}
+
+
+def evaluate(expr: Expr, env: Env) -> Array:
+    """The value of ``expr`` (numpy float64; inf/nan rather than an exception)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(_eval(expr, env), dtype=np.float64)
+
+
+def _eval(expr: Expr, env: Env) -> Array:
+    if isinstance(expr, Num):
+        return np.float64(expr.value)  # type: ignore[return-value]
+    if isinstance(expr, Var):
+        return np.asarray(env.value(expr.name), dtype=np.float64)
+    if isinstance(expr, Grad):
+        return np.asarray(env.grad(expr.name), dtype=np.float64)
+    if isinstance(expr, Neg):
+        return -_eval(expr.arg, env)
+    if isinstance(expr, Call):
+        return _FN[expr.fn](_eval(expr.arg, env))
+    if isinstance(expr, Prod):
+        out: Array = np.float64(1.0)  # type: ignore[assignment]
+        for _, f in expr.factors:
+            out = out * _eval(f, env)
+        return out
+    if isinstance(expr, Sum):
+        total: Array = np.float64(0.0)  # type: ignore[assignment]
+        for _, t in expr.terms:
+            total = total + _eval(t, env)
+        return total
+    a, b = _eval(expr.left, env), _eval(expr.right, env)
+    if expr.op == "+":
+        return a + b
+    if expr.op == "-":
+        return a - b
+    if expr.op == "*":
+        return a * b
+    if expr.op == "/":
+        return a / b
+    return np.power(a, b)
+
+
+def variables(expr: Expr) -> set[str]:
+    """Every network name the expression reads."""
+    if isinstance(expr, Var):
+        return {expr.name}
+    if isinstance(expr, Neg | Call):
+        return variables(expr.arg)
+    if isinstance(expr, Bin):
+        return variables(expr.left) | variables(expr.right)
+    if isinstance(expr, Prod):
+        return set().union(*(variables(f) for _, f in expr.factors))
+    if isinstance(expr, Sum):
+        return set().union(*(variables(t) for _, t in expr.terms))
+    return set()
+
+
+def numbers(expr: Expr) -> list[float]:
+    """Every number written in the expression."""
+    if isinstance(expr, Num):
+        return [expr.value]
+    if isinstance(expr, Neg | Call):
+        return numbers(expr.arg)
+    if isinstance(expr, Bin):
+        return numbers(expr.left) + numbers(expr.right)
+    return []
+
+
+def replace_numbers(expr: Expr, table: dict[float, str]) -> Expr:
+    """``expr`` with each number found in ``table`` replaced by that name."""
+    if isinstance(expr, Num):
+        return Var(table[expr.value]) if expr.value in table else expr
+    if isinstance(expr, Neg):
+        return Neg(replace_numbers(expr.arg, table))
+    if isinstance(expr, Call):
+        return Call(expr.fn, replace_numbers(expr.arg, table))
+    if isinstance(expr, Bin):
+        return Bin(expr.op, replace_numbers(expr.left, table), replace_numbers(expr.right, table))
+    return expr

@@ -1,0 +1,64 @@
+"""The quiz's step pane: the question (``∂loss/∂w5 = ?``), the hints so far, the last verdict
+and the score; a step already answered is written out in full, as the step pane does."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from bptrace.model.quiz import Quiz
+
+PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
+
+
+class QuizPane(VerticalScroll):
+    """Shows one step of a quiz; ``text`` holds what it shows, as plain text."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = "loading…"
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.text, id="quiz-text")
+
+    def show_message(self, message: str) -> None:
+        self.text = message
+        self.query_one("#quiz-text", Static).update(message)
+
+    def show(self, quiz: Quiz, index: int, feedback: tuple[str, ...]) -> None:
+        from bptrace.model.describe import step_lines
+
+        tr = quiz.tr
+        step = tr.steps[index]
+        head = f"{PHASE_MARK[step.phase]} step {index + 1} / {len(tr.steps)}:  {step.target}"
+        lines: list[tuple[str, str]] = [(head, "reverse bold"), ("", "")]
+        if quiz.known(index):
+            lines += [(ln.text, "") for ln in step_lines(step, tr.steps.rtol)]
+            if index < quiz.frontier - 1 or quiz.done:
+                lines.append((f"({quiz.status.get(index, '')})", "dim"))
+        else:
+            lines.append((f"{step.target} = ?", "bold"))
+            lines.append(("type its value, Enter to answer; ctrl+r reveals it", "dim"))
+        if feedback:
+            lines.append(("", ""))
+            for line in feedback:
+                style = (
+                    "bold green"
+                    if line.startswith("✓")
+                    else "bold red"
+                    if line.startswith("✗")
+                    else ""
+                )
+                lines.append((line, style))
+        lines += [("", ""), (f"score: {quiz.score_text()}", "italic")]
+        if quiz.done:
+            lines.append(("the quiz is complete", "bold"))
+        body: list[RenderableType] = [Text(text, style=style) for text, style in lines]
+        self.text = "\n".join(text for text, _ in lines)
+        self.query_one("#quiz-text", Static).update(Group(*body))
