@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bptrace.model.errors import BptraceError
+from bptrace.serve.command import add_serve, cmd_serve
 
 if TYPE_CHECKING:
     from bptrace.model.modules import ModuleTrace
@@ -104,6 +105,7 @@ def build_parser() -> Parser:
     _add_source(p)
     p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
     p.add_argument("file", metavar="FILE.json")
+    add_serve(sub)
     return parser
 
 
@@ -230,7 +232,13 @@ def run_app(**kwargs: Any) -> int:
     return int(run(**kwargs))
 
 
-COMMANDS = {"export": cmd_export, "explain": cmd_explain, "view": cmd_view, None: cmd_app}
+COMMANDS = {
+    "export": cmd_export,
+    "explain": cmd_explain,
+    "view": cmd_view,
+    "serve": cmd_serve,
+    None: cmd_app,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
