@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from bptrace.model.errors import BptraceError
 
@@ -47,16 +48,14 @@ def _source(p: argparse.ArgumentParser) -> None:
     group.add_argument("--model", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-def add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_serve(sub: Any) -> None:
     """Register ``serve ssh`` and ``serve web`` on the top-level parser's subcommands."""
     serve = sub.add_parser("serve", help="serve the app to a class (ssh or web)")
     kinds = serve.add_subparsers(dest="serve_kind", metavar="ssh|web", required=True)
     p = kinds.add_parser("ssh", help="an SSH server: each student's ssh gets its own app")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=2222, help="port (default 2222)")
-    p.add_argument(
-        "--authorized-keys", required=True, metavar="FILE", help="students' public keys"
-    )
+    p.add_argument("--authorized-keys", required=True, metavar="FILE", help="students' public keys")
     p.add_argument("--teacher-keys", metavar="FILE", help="public keys whose sessions lead")
     p.add_argument("--host-key", metavar="FILE", help="the server's key (made on first start)")
     p.add_argument("--max-sessions", type=_positive, default=40, metavar="N")

@@ -6,7 +6,8 @@ token whether it leads (a teacher key) or follows. The hub keeps only the latest
 a student that cannot keep up gets the newest state when it can take it, never a queue.
 
 Lines are JSON objects, one per line: a session sends ``{"token": ...}`` first; a teacher
-then sends ``{"source": {...}, "step": k}``; a student receives the same objects.
+then sends ``{"source": {...}, "step": k}``; a student receives the same objects. The hub
+answers the token with ``{"role": ...}``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ class Hub:
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self.server = await asyncio.start_unix_server(self.serve, path=str(self.path), limit=MAX_LINE)
+        self.server = await asyncio.start_unix_server(
+            self.serve, path=str(self.path), limit=MAX_LINE
+        )
         os.chmod(self.path, 0o600)
 
     def new_token(self, role: str) -> str:
@@ -63,6 +66,7 @@ class Hub:
         try:
             hello = json.loads(await reader.readline() or b"{}")
             role = self.roles.get(str(hello.get("token", "")))
+            writer.write(json.dumps({"role": role}).encode() + b"\n")
             if role == "teacher":
                 await self.lead(reader)
             elif role == "student":

@@ -123,7 +123,8 @@ class Classroom:
         why = tasks[first]
         if why == "exit":
             with contextlib.suppress(OSError, BrokenPipeError):
-                process.exit(first.result() & 0xFF)
+                code = int(first.result() or 0)  # killed by signal N: -N, shown as 128 + N
+                process.exit(code if code >= 0 else 128 - code)
         elif why == "idle":
             process.stderr.write(b"\r\nbptrace: idle for too long; the session has ended\r\n")
             process.exit(1)
