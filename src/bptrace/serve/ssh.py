@@ -101,6 +101,8 @@ class Classroom:
                     continue
                 except (asyncssh.BreakReceived, asyncssh.SignalReceived):
                     continue
+                except (asyncssh.Error, OSError):  # the client went away
+                    return
                 if not data:
                     return
                 last_input = time.monotonic()
@@ -119,7 +121,9 @@ class Classroom:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
-        first = done.pop()
+        first = next(t for t in tasks if t in done)
+        for task in done:
+            task.exception()  # retrieved: a lost client is not an error to report
         why = tasks[first]
         if why == "exit":
             with contextlib.suppress(OSError, BrokenPipeError):
@@ -164,6 +168,7 @@ class Gate(asyncssh.SSHServer):
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         role = self.classroom.options.keys.role(key)
         if role is None:
+            log(f"refused {self.peer} {key.get_fingerprint()} (not in the keys given)")
             return False
         self.role, self.who = role, key.get_fingerprint()
         return True

@@ -64,9 +64,9 @@ class Classroom:
     def note(self) -> str:
         """What the info bar says about following."""
         if self.role == "teacher":
-            return "leading the class"
+            return "leading"
         if self.role == "student":
-            return "following the teacher" if self.following else "not following (j: follow)"
+            return "following" if self.following else "not following (j)"
         return ""
 
     async def run(self) -> None:
