@@ -9,15 +9,27 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from conftest import classic_app, main
 from textual.pilot import Pilot
 
 from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
 from bptrace.serve.hub import Hub
+from bptrace.tui.app import BptraceApp
 from bptrace.tui.classroom import SERVED_WHY, spec_document
+from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.widgets.info_bar import InfoBar
 
 CLASSIC = parse_spec_text(CLASSIC_TEXT, "classic")
+
+
+def classic_app() -> BptraceApp:
+    return BptraceApp(spec=CLASSIC)
+
+
+def main(app: object) -> TraceScreen:
+    """The main screen (not imported from conftest: tests/serve has a conftest too)."""
+    screen = app.screen_stack[0]  # type: ignore[attr-defined]
+    assert isinstance(screen, TraceScreen)
+    return screen
 
 
 async def until(pilot: Pilot[None], check: object, tries: int = 1000) -> bool:
