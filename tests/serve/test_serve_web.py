@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from serve_helpers import MARK, Server, free_port
+from serve_helpers import MARK, Server, free_port, marked_pids
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
@@ -137,6 +137,11 @@ def test_the_app_in_a_browser_steps(browser: str, mark: str, tmp_path: Path) -> 
             drive(Page(ws), port, tmp_path)
     finally:
         assert server.stop() is not None
+    for _ in range(100):  # the server's end ends the app it started
+        if not marked_pids(mark, app_only=True):
+            break
+        time.sleep(0.1)
+    assert marked_pids(mark, app_only=True) == []
 
 
 def drive(page: Page, port: int, tmp_path: Path) -> None:
