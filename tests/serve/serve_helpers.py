@@ -166,6 +166,11 @@ class Client:
             time.sleep(0.05)
         return False
 
+    def resize(self, cols: int, rows: int) -> None:
+        """Change the client's terminal size and tell ssh, as a terminal emulator would."""
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        os.kill(self.process.pid, signal.SIGWINCH)
+
     def send(self, data: bytes) -> None:
         os.write(self.master, data)
 

@@ -38,11 +38,15 @@ def test_the_app_appears_a_key_steps_q_exits_0(
     assert stat.S_IMODE(os.stat(tmp_path / "hk").st_mode) == 0o600
     fingerprint = server.log.split("(SHA256:", 1)[1].split(")", 1)[0]
     assert len(fingerprint) == 43
-    student = client(port, "student")
+    student = client(port, "student", size=(70, 24))
     assert student.wait_for(FIRST), student.text[-2000:]
+    assert "(2-2-2, mse)" not in student.text  # 70 columns: the info bar leaves the sizes out
     seen = len(student.raw)
     student.send(RIGHT)
     assert student.wait_for("step 2 / 43", after=seen), student.text[-2000:]
+    seen = len(student.raw)
+    student.resize(120, 30)  # the client's window grows: the app is resized and redrawn
+    assert student.wait_for("(2-2-2, mse)", 30, after=seen), student.text[-2000:]
     student.send(b"q")
     assert student.wait_exit() == 0
     assert server.wait_log("disconnect 127.0.0.1:", 10)
@@ -148,3 +152,13 @@ def test_killing_a_client_ends_its_session_process(
     assert "shutting down: ending 1 session(s)" in server.log
     assert two.wait_exit() is not None
     assert marked_pids(mark) == []
+
+
+def test_an_idle_session_is_ended(
+    ssh_server: Callable[..., tuple[Server, int]], client: Callable[..., Client], mark: str
+) -> None:
+    _, port = ssh_server("--idle-timeout", "3")
+    student = client(port, "student")
+    assert student.wait_exit(60) == 1
+    assert "bptrace: idle for too long; the session has ended" in student.text
+    assert wait_until(lambda: marked_pids(mark, app_only=True) == [], 15)

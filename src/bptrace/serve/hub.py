@@ -36,7 +36,7 @@ class Hub:
         self.version = 0
         self.wakeups: set[asyncio.Event] = set()
         self.server: asyncio.AbstractServer | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         self.server = await asyncio.start_unix_server(
@@ -60,9 +60,7 @@ class Hub:
             event.set()
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self.tasks.add(task)
+        self.writers.add(writer)
         try:
             hello = json.loads(await reader.readline() or b"{}")
             role = self.roles.get(str(hello.get("token", "")))
@@ -75,8 +73,7 @@ class Hub:
             pass
         finally:
             writer.close()
-            if task is not None:
-                self.tasks.discard(task)
+            self.writers.discard(writer)
 
     async def lead(self, reader: asyncio.StreamReader) -> None:
         while line := await reader.readline():
@@ -111,8 +108,9 @@ class Hub:
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
-        for task in list(self.tasks):
-            task.cancel()
+        for writer in list(self.writers):  # each session's reader sees the end and returns
+            writer.close()
+        await asyncio.sleep(0)
         with contextlib.suppress(OSError):
             self.path.unlink()
         with contextlib.suppress(OSError):
