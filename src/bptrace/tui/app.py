@@ -177,10 +177,13 @@ class BptraceApp(TraceApp):
             self.notify("following the teacher works in a class: `bptrace serve ssh`")
 
     def action_save_svg(self) -> None:
+        """Save the screen (a dialog too) as SVG and say where, as an absolute path."""
+        from pathlib import Path
+
         if served_why():
             self.notify(str(served_why()), title="screenshots are off", severity="warning")
             return
-        self.notify(f"saved {self.save_screenshot()}", title="screenshot")
+        self.notify(f"saved {Path(self.save_screenshot()).resolve()}", title="screenshot")
 
     def action_help(self) -> None:
         bindings = [*self.screen_stack[-1].BINDINGS, *self.BINDINGS]

@@ -207,7 +207,7 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]
         if lab.grad is not None:
             grad = "∂ ·" if lab.grad == NOT_YET else f"∂{lab.grad}"
-            lines.append((grad, "bold underline" if lab.grad_known else "italic"))
+            lines.append((grad, "bold underline magenta" if lab.grad_known else "italic"))
         return lines
 
     def col_width(c: int, digits: int | None) -> int:
@@ -241,7 +241,7 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         while grow:
             grow = False
             for a, b in ((lo, hi + 1), (lo - 1, hi)):
-                if 0 <= a and b < len(cols) and span(a, b) <= width:
+                if a >= 0 and b < len(cols) and span(a, b) <= width:
                     lo, hi, grow = a, b, True
                     break
         while span(lo, hi) > width and hi > focus:  # too narrow even for three columns
@@ -310,9 +310,9 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
             y = top + offset + j * slot
             pos[name] = y
             shown.add(name)
-            for dy, (text, style) in enumerate(node_lines(name, digits)):
+            for dy, (line, style) in enumerate(node_lines(name, digits)):
                 if dy < node_h:
-                    canvas.put(xs[c], y + dy, text, style)
+                    canvas.put(xs[c], y + dy, line, style)
     if hi < len(cols) - 1:
         canvas.put(x - gap + 1, top + 1, "…", "bold")
     backward = step.phase == "backward"
