@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.model.errors import BptraceError
+from bptrace.serve.command import add_serve, cmd_serve
 
 if TYPE_CHECKING:
     from bptrace.model.modules import ModuleTrace
@@ -129,6 +130,7 @@ def build_parser() -> Parser:
     _add_source(p)
     p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
     p.add_argument("file", metavar="FILE.json")
+    add_serve(sub)
     return parser
 
 
@@ -279,6 +281,7 @@ COMMANDS = {
     "view": cmd_view,
     "check": cmd_check,
     "quiz": cmd_quiz,
+    "serve": cmd_serve,
     None: cmd_app,
 }
 

@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import read_spec
+from bptrace.tui.classroom import Classroom, served_why
 from bptrace.tui.keys import TREE_KEYS, key_rows, palette_commands
 from bptrace.tui.screens.examples import ExamplesScreen
 from bptrace.tui.screens.help import HelpScreen
@@ -33,6 +34,9 @@ LESSONS = {
 
 class BptraceApp(TraceApp):
     """The app-wide keys: lessons, training, examples, module and head views, help."""
+
+    classroom: Classroom | None = None
+    """The link to the teacher when the app is served to a class."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -86,6 +90,7 @@ class BptraceApp(TraceApp):
             show=False,
             priority=True,
         ),
+        Binding("j", "follow", "Follow", tooltip="in a class: follow the teacher, or stop"),
         Binding("question_mark", "help", "Help", tooltip="every key", id="help"),
         Binding("q", "quit", "Quit", tooltip="quit", id="quit"),
     ]
@@ -93,6 +98,8 @@ class BptraceApp(TraceApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Lessons, examples and the module view open from the main views only."""
         top = type(self.screen).__name__
+        if action == "follow":
+            return self.classroom is not None and self.classroom.student
         if action == "modules":
             return top == "TraceScreen"
         if action == "neurons":
@@ -157,18 +164,40 @@ class BptraceApp(TraceApp):
 
         self.push_screen(ExamplesScreen(), chosen)
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.classroom = Classroom.from_env(self)
+        if self.classroom is not None:
+            self.run_worker(self.classroom.run(), group="classroom")
+
+    def action_follow(self) -> None:
+        if self.classroom is not None:
+            self.classroom.toggle()
+        else:
+            self.notify("following the teacher works in a class: `bptrace serve ssh`")
+
     def action_save_svg(self) -> None:
         """Save the screen (a dialog too) as SVG and say where, as an absolute path."""
         from pathlib import Path
 
+        if served_why():
+            self.notify(str(served_why()), title="screenshots are off", severity="warning")
+            return
         self.notify(f"saved {Path(self.save_screenshot()).resolve()}", title="screenshot")
 
     def action_help(self) -> None:
         bindings = [*self.screen_stack[-1].BINDINGS, *self.BINDINGS]
+        if not (self.classroom and self.classroom.student):  # j only means something in a class
+            bindings = [
+                b for b in bindings if not (isinstance(b, Binding) and b.action == "follow")
+            ]
         self.push_screen(HelpScreen(key_rows(bindings) + TREE_KEYS))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        served = served_why() is not None  # Textual's own "Screenshot" would write a file
+        yield from (
+            c for c in super().get_system_commands(screen) if not served or c.title != "Screenshot"
+        )
         yield from palette_commands(self, screen)
 
 

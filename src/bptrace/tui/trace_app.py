@@ -125,6 +125,12 @@ class TraceApp(App[None]):
         self.notify(f"retracing with {event.why}…")
         self.load(Source(self.source.title, spec=event.spec))
 
+    @on(TraceScreen.StepShown)
+    def step_shown(self, event: TraceScreen.StepShown) -> None:
+        classroom = getattr(self, "classroom", None)
+        if event.main and classroom is not None:
+            classroom.step_shown(event.trace)
+
     @on(TraceReady)
     def trace_ready(self, message: TraceReady) -> None:
         from bptrace.model.health import check

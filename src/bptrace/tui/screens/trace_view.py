@@ -60,6 +60,8 @@ class TraceScreen(PracticeKeys, Screen[None]):
     """The trace on screen; None while it is being made."""
     index: var[int] = var(0)
     """The current step."""
+    classroom: var[str] = var("")
+    """In a served class: following or leading the teacher (shown in the info bar)."""
 
     @dataclass
     class RetraceRequested(Message):
@@ -67,6 +69,14 @@ class TraceScreen(PracticeKeys, Screen[None]):
 
         spec: Spec
         why: str
+
+    @dataclass
+    class StepShown(Message):
+        """The views show step ``index`` of ``trace`` (the classroom follows it)."""
+
+        trace: object
+        index: int
+        main: bool
 
     def __init__(self, title: str, spec: Spec | None = None, read_only: str | None = None):
         super().__init__()
@@ -110,16 +120,21 @@ class TraceScreen(PracticeKeys, Screen[None]):
     def watch_index(self) -> None:
         self.show()
 
+    def watch_classroom(self) -> None:
+        self.show()
+
     def show(self) -> None:
         """Bring every view to the current step."""
         tr, tree = self.trace, self.query_one(NetworkTree)
         if tr is None or tree.trace is not tr:  # not loaded into the tree yet
             return
         step = tr.steps[self.index]
-        self.query_one(InfoBar).show_step(tr, step, "read-only" if self.read_only else "")
+        note = " · ".join(n for n in ("read-only" if self.read_only else "", self.classroom) if n)
+        self.query_one(InfoBar).show_step(tr, step, note)
         tree.show_step(self.index, step.node)
         self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)
         self.query_one(NetworkDrawing).show_step(tr, step, tree.reveals)
+        self.post_message(self.StepShown(tr, self.index, self.app.screen_stack[0] is self))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Back only from a view pushed over another (an epoch, a model's head); no editing
@@ -259,9 +274,14 @@ class TraceScreen(PracticeKeys, Screen[None]):
         self.app.push_screen(ChoicesScreen(Choices.of(spec)), retrace_with)
 
     def action_export(self) -> None:
+        from bptrace.tui.classroom import served_why
+
         tr = self.trace
-        if tr is None:
+        if served_why():
+            self.notify(str(served_why()), title="export is off", severity="warning")
+        elif tr is None:
             self.notify("the trace is still loading", severity="warning")
+        if served_why() or tr is None:
             return
 
         def write(path: Path | None) -> None:
