@@ -183,6 +183,9 @@ def step_costs(case: Case, reps: int = 5) -> str:
 
 
 # -- measuring --------------------------------------------------------------------------------
+CLOCK = time.perf_counter  # --clock cpu: time.process_time (steadier on a loaded machine)
+
+
 def measure(cases: list[Case], reps: int, warmup: int) -> None:
     """Per case, on its own: warm every contender up, then ``reps`` rounds of plain, capture,
     ... back to back (A B A B: each capture timed right after the plain it is compared with,
@@ -197,9 +200,9 @@ def measure(cases: list[Case], reps: int, warmup: int) -> None:
             for name, run in case.runs.items():
                 if rep % case.every.get(name, 1):
                     continue
-                start = time.perf_counter()
+                start = CLOCK()
                 run()
-                case.times[name].append(time.perf_counter() - start)
+                case.times[name].append(CLOCK() - start)
 
 
 def pair_ratio(case: Case, name: str) -> float:
@@ -320,9 +323,12 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
     parser.add_argument("--no-export", action="store_true", help="skip the export/load case")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall", help="what to time")
     parser.add_argument("--no-torchlens", action="store_true", help="skip TorchLens")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
 
     tl, tl_note = (None, "skipped (--no-torchlens)") if args.no_torchlens else import_torchlens()
     print(
@@ -336,7 +342,7 @@ def main() -> None:
     print(
         f"per case: {args.warmup} warm-up runs of each, then {args.reps} rounds of plain, "
         f"capture, ... back to back (capture+steps on (b): every {args.steps_every}th); "
-        f"medians and IQR; × plain (pairs) is the median of each round's own ratio; "
+        f"medians and IQR of {args.clock} time; × plain (pairs): median of each round's ratio; "
         f"load average {os.getloadavg()[0]:.1f}\n"
     )
 
