@@ -70,6 +70,11 @@ def term_label(label: str) -> str:
     return label
 
 
+def labelled(label: str) -> str:
+    """``label:`` with the colon of the language in use (``标签：`` in Chinese)."""
+    return _("{label}:").format(label=label)
+
+
 def more_words(count: int) -> str:
     """``3 more`` (of an elided sum), in the language in use."""
     return _("{count} more").format(count=count)
@@ -97,7 +102,7 @@ def step_lines(step: Step, rtol: float = 1e-9) -> list[Line]:
         lines.append(Line("eq", f"= {fmt_value(step.value)}", "result"))
         if len(step.terms) > 1:
             for term in step.terms:
-                text = f"{term_label(term.label)}: {fmt_value(term.value)}"
+                text = f"{labelled(term_label(term.label))} {fmt_value(term.value)}"
                 lines.append(Line("term", text, "term"))
         lines.append(Line("check", agreement_text(step, rtol), "check"))
         return lines

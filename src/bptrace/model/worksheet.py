@@ -11,7 +11,15 @@ value is :data:`~bptrace.model.texmath.BLANK`; the formulas, and the constants i
 from __future__ import annotations
 
 from bptrace.i18n import _
-from bptrace.model.describe import Line, localize, more_words, phase_name, step_lines, term_label
+from bptrace.model.describe import (
+    Line,
+    labelled,
+    localize,
+    more_words,
+    phase_name,
+    step_lines,
+    term_label,
+)
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 from bptrace.model.steps import Step
@@ -60,8 +68,10 @@ def _samples(substituted: str) -> list[str] | None:
 
 
 def _heading(step: Step, total: int) -> Para:
-    number = _("Step {number} of {total}").format(number=step.index + 1, total=total)
-    head: list[Seg] = [text(f"{number} ({phase_name(step.phase)}): ")]
+    number = _("Step {number} of {total} ({phase}):").format(
+        number=step.index + 1, total=total, phase=phase_name(step.phase)
+    )
+    head: list[Seg] = [text(number + " ")]
     if step.phase == "backward":
         head.append(math(_latex(f"∂loss/∂{step.node}")))
     else:
@@ -86,13 +96,13 @@ def _equations(step: Step, lines: list[Line], blanks: bool) -> list[Equation]:
             out.append(Equation(_latex(rhs), _latex(lhs), relation))
         elif line.part == "numbers" and samples is not None and values is not None:
             for n, part in enumerate(samples):
-                label = _("sample {n}").format(n=n + 1)
+                label = labelled(_("sample {n}").format(n=n + 1))
                 out.append(
                     Equation(_latex(part, blanks=blanks, constants=keep), target, "=", label)
                 )
                 out.append(Equation(_value_math(values[n], blanks)))
             for n in range(len(samples), len(values)):
-                label = _("sample {n}").format(n=n + 1)
+                label = labelled(_("sample {n}").format(n=n + 1))
                 out.append(Equation(_value_math(values[n], blanks), target, "=", label))
         elif line.part == "result" and samples is not None and values is not None:
             continue  # written per sample above
@@ -131,7 +141,7 @@ def _notes(step: Step, lines: list[Line], blanks: bool, rtol: float) -> list[Par
     if step.phase == "backward" and len(step.terms) > 1:
         for term in step.terms:
             notes.append(
-                (text(term_label(term.label) + ": "), math(_value_math(term.value, blanks)))
+                (text(labelled(term_label(term.label)) + " "), math(_value_math(term.value, blanks)))
             )
     if step.phase == "backward" and not blanks and step.autograd is not None:
         full = (

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from bptrace.i18n import _
+from bptrace.model.describe import labelled
 from bptrace.model.fmt import fmt
 from bptrace.model.texmath import name_latex, number_latex
 from bptrace.model.trace import Trace
@@ -67,7 +68,7 @@ def given_paragraphs(tr: Trace) -> Iterator[Para]:
     )
     if net.lr is not None:
         yield (
-            text(_("Learning rate") + ": "),
+            text(labelled(_("Learning rate")) + " "),
             math(f"\\mathrm{{lr}} = {number_latex(fmt(net.lr))}"),
         )
     n_in = net.sizes[0]
@@ -80,19 +81,19 @@ def given_paragraphs(tr: Trace) -> Iterator[Para]:
         assign = _assign([f"i{c + 1}" for c in range(n_in)], inputs)
         if net.loss.target_kind == "indices":
             yield (
-                text(label + ": "),
+                text(labelled(label) + " "),
                 math(assign),
                 text("; " + _("class index") + " "),
                 math(f"t_{{1}} = {int(targets[0])}"),
             )
         else:
-            yield (text(label + ": "), math(assign + ";\\quad " + _assign(t_names, targets)))
+            yield (text(labelled(label) + " "), math(assign + ";\\quad " + _assign(t_names, targets)))
     for k, layer in enumerate(tr.layers, start=1):
         rows, cols = layer.weight.value.shape
         names = [namer.weight(k, r, c) for r in range(rows) for c in range(cols)]
         values = [float(v) for v in np.asarray(layer.weight.value, dtype=np.float64).reshape(-1)]
         head = _("Layer {k} ({n_in} → {n_out}), weights").format(k=k, n_in=cols, n_out=rows)
-        yield (text(head + ": "), *_limited(names, values))
+        yield (text(labelled(head) + " "), *_limited(names, values))
         if layer.bias is not None:
             b_names = [namer.bias(k, r) for r in range(rows)]
             b_values = [float(v) for v in layer.bias.value]
@@ -100,4 +101,4 @@ def given_paragraphs(tr: Trace) -> Iterator[Para]:
                 head = _("Layer {k}, biases").format(k=k)
             else:
                 head = _("Layer {k}, biases (frozen: not updated)").format(k=k)
-            yield (text(head + ": "), *_limited(b_names, b_values))
+            yield (text(labelled(head) + " "), *_limited(b_names, b_values))

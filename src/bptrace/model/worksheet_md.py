@@ -35,7 +35,7 @@ def para(p: Para, in_table: bool = False) -> str:
 
 
 def _equation(eq: Equation) -> str:
-    label = f"{escape(eq.label)}: " if eq.label else ""
+    label = f"{escape(eq.label)} " if eq.label else ""
     lhs = f"{eq.lhs} {eq.relation} " if eq.lhs else f"{eq.relation} "
     return label + _math(lhs + eq.rhs)
 

@@ -61,7 +61,7 @@ def para(p: Para, cjk: bool = False) -> str:
 
 
 def _equation(eq: Equation, cjk: bool) -> str:
-    label = f"\\text{{{escape(eq.label, cjk)}:}}\\quad " if eq.label else ""
+    label = f"\\text{{{escape(eq.label, cjk)}}}\\quad " if eq.label else ""
     return f"{label}{eq.lhs} &{eq.relation} {_math(eq.rhs)}"
 
 
