@@ -141,7 +141,10 @@ def _notes(step: Step, lines: list[Line], blanks: bool, rtol: float) -> list[Par
     if step.phase == "backward" and len(step.terms) > 1:
         for term in step.terms:
             notes.append(
-                (text(labelled(term_label(term.label)) + " "), math(_value_math(term.value, blanks)))
+                (
+                    text(labelled(term_label(term.label)) + " "),
+                    math(_value_math(term.value, blanks)),
+                )
             )
     if step.phase == "backward" and not blanks and step.autograd is not None:
         full = (

@@ -87,7 +87,10 @@ def given_paragraphs(tr: Trace) -> Iterator[Para]:
                 math(f"t_{{1}} = {int(targets[0])}"),
             )
         else:
-            yield (text(labelled(label) + " "), math(assign + ";\\quad " + _assign(t_names, targets)))
+            yield (
+                text(labelled(label) + " "),
+                math(assign + ";\\quad " + _assign(t_names, targets)),
+            )
     for k, layer in enumerate(tr.layers, start=1):
         rows, cols = layer.weight.value.shape
         names = [namer.weight(k, r, c) for r in range(rows) for c in range(cols)]
