@@ -19,7 +19,7 @@ async def test_choosing_tanh_changes_the_hidden_derivative() -> None:
         await pilot.pause()
         await pilot.press("down", "enter")  # sigmoid → tanh
         assert "tanh" in str(hidden.pressed_button.label) if hidden.pressed_button else False
-        await pilot.press("tab", "tab", "tab", "enter")  # past output and loss, onto Apply
+        await pilot.press("tab", "tab", "tab", "tab", "enter")  # output, loss, biases, Apply
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()

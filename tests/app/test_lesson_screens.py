@@ -166,7 +166,7 @@ async def test_losses_screen_editing() -> None:
 async def test_training_screen_frozen_then_trained_and_scrub() -> None:
     frozen = classic_losses(300, False)
     trained = classic_losses(300, True)
-    app = LessonApp(TrainingScreen(epochs=300))
+    app = LessonApp(TrainingScreen(epochs=300, train_biases=False))  # Mazur's setting first
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         await settle(pilot)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 EXAMPLES: dict[str, str] = {
-    "classic": "the seed's 2-2-2 sigmoid network with MSE (Mazur's numbers), nn.Sequential, lr 0.5",
-    "seed-functional": "the seed's first nn.Module form: two nn.Linear layers, torch.sigmoid called in forward",
-    "seed-sequential": "the seed's second nn.Module form: nn.Sequential(Linear, Sigmoid) blocks",
+    "classic": "the course's 2-2-2 sigmoid network with MSE (Mazur's numbers), nn.Sequential, lr 0.5",
+    "seed-functional": "the course's first nn.Module form: two nn.Linear layers, torch.sigmoid called in forward",
+    "seed-sequential": "the course's second nn.Module form: nn.Sequential(Linear, Sigmoid) blocks",
     "small-cnn": "a small CNN (conv, batch norm, in-place ReLU, pooling, dropout) on a fixed 1×8×8 image, traced per module",
     "deep-sigmoid": "a 10-layer sigmoid MLP whose early-layer gradients visibly vanish",
     "dead-relu": "a ReLU MLP where most first-layer units are dead (output 0 for every sample)",
-    "chain-graph": "the seed's tiny graph x=1, w=0, b=0, fc2 = 2·σ(x·w − b) + 1: its grad_fn walked node by node (in the app)",
+    "chain-graph": "the course's tiny graph x=1, w=0, b=0, fc2 = 2·σ(x·w − b) + 1: its grad_fn walked node by node (in the app)",
 }
 LESSON_EXAMPLES = {"chain-graph": "ChainGraphScreen"}
 """Examples that are a lesson screen of the app rather than a network to trace."""

@@ -23,16 +23,18 @@ HIDDEN = tuple(a for a in ACTIVATIONS if a != "softmax")
 
 @dataclass(frozen=True)
 class Choices:
-    """The three choices that shape the formulas: hidden and output activation, and loss."""
+    """The choices that shape the formulas: hidden and output activation, and loss; and
+    whether the biases are trained (False is Mazur's setting: frozen biases)."""
 
     hidden: str
     output: str
     loss: str
+    train_biases: bool = True
 
     @classmethod
     def of(cls, spec: Spec) -> Choices:
         hidden = spec.activations[0] if spec.activations else "sigmoid"
-        return cls(hidden, spec.output_activation, spec.loss)
+        return cls(hidden, spec.output_activation, spec.loss, spec.train_biases)
 
     def warnings(self) -> list[str]:
         return pairing_warnings(self.output, self.loss)
@@ -70,6 +72,7 @@ def with_choices(spec: Spec, tr: Trace, choices: Choices) -> Spec:
     data["activation"] = [choices.hidden] * len(spec.activations)
     data["output_activation"] = choices.output
     data["loss"] = choices.loss
+    data["train_biases"] = choices.train_biases
     data["targets"] = _targets_for(choices.loss, data["targets"], spec.layers[-1])
     try:
         return parse_spec(data, spec.name)

@@ -74,3 +74,41 @@ class Lazy(Sequence[str]):
         if not 0 <= index < self.n:
             raise IndexError(index)
         return self.make(index)
+
+
+def fmt_sig(x: float, sig: int) -> str:
+    """``x`` to at most ``sig`` significant digits, rounded, never cut mid-digit.
+
+    Numbers :func:`fmt` already writes with few digits stay as they are (``0.15``, ``0.40``);
+    others are rounded: ``fmt_sig(0.5932699921, 4) -> "0.5933"``; tiny or huge ones use an
+    exponent: ``fmt_sig(0.000438568, 3) -> "4.39e−4"``.
+    """
+    full = fmt(x)
+    if sum(ch.isdigit() for ch in full.lstrip("−0.")) <= sig or not math.isfinite(x):
+        return full
+    mag = math.floor(math.log10(abs(x)))
+    if -3 <= mag < 5:
+        text = f"{x:.{max(0, sig - 1 - mag)}f}"
+    else:
+        mant, _, exp = f"{x:.{sig - 1}e}".partition("e")
+        text = f"{mant}e{int(exp)}"
+    return text.replace("-", "−")
+
+
+def fmt_value_sig(value: float | Sequence[float], sig: int | None) -> str:
+    """:func:`fmt_value` to ``sig`` significant digits (None: as :func:`fmt_value`)."""
+    if sig is None:
+        return fmt_value(value)
+    if isinstance(value, (int, float)):
+        return fmt_sig(float(value), sig)
+    return "[" + ", ".join(fmt_sig(float(v), sig) for v in value) + "]"
+
+
+def fmt_sig_apart(new: float, old: float, sig: int) -> str:
+    """``new`` to ``sig`` significant digits, or more until it reads differently from ``old``
+    (an update 0.15 → 0.149781 shows as ``0.1498``, never as an unchanged-looking ``0.150``)."""
+    for digits in range(sig, 16):
+        text = fmt_sig(new, digits)
+        if new == old or float(text.replace("−", "-")) != old:
+            return text
+    return fmt(new)

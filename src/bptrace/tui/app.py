@@ -39,30 +39,41 @@ class BptraceApp(TraceApp):
             "a",
             "lesson('activations')",
             "Acts",
+            show=False,
             tooltip="activation functions and their derivatives",
         ),
-        Binding("l", "lesson('losses')", "Losses", tooltip="loss functions on worked examples"),
-        Binding("t", "training", "Train", tooltip="train N SGD steps, open the trace at any epoch"),
+        Binding("l", "lesson('losses')", "Losses", show=False, tooltip="loss functions on worked examples"),
+        Binding("t", "training", "Train", show=False, tooltip="train N SGD steps, open the trace at any epoch"),
         Binding(
             "g",
             "lesson('chain')",
             "Graph",
-            tooltip="the chain rule on the seed's tiny grad_fn graph",
+            show=False,
+            tooltip="the chain rule on the course's tiny grad_fn graph",
         ),
-        Binding("o", "examples", "Examples", tooltip="open a built-in example"),
+        Binding("o", "examples", "Examples", show=False, tooltip="open a built-in example"),
         Binding(
             "v",
             "neurons",
             "Neurons",
+            show=False,
             tooltip="per-neuron view of the model's Linear head (from the module view)",
         ),
         Binding(
             "m",
             "modules",
             "Modules",
+            show=False,
             tooltip="per-module view: shapes, statistics, gradient health",
         ),
-        Binding("ctrl+s", "save_svg", "SVG", tooltip="save an SVG screenshot", show=False),
+        Binding(
+            "ctrl+s",
+            "save_svg",
+            "SVG",
+            tooltip="save an SVG screenshot (in dialogs too)",
+            show=False,
+            priority=True,
+        ),
         Binding("question_mark", "help", "Help", tooltip="every key", id="help"),
         Binding("q", "quit", "Quit", tooltip="quit", id="quit"),
     ]
@@ -112,8 +123,10 @@ class BptraceApp(TraceApp):
         from bptrace.tui.screens.training import TrainingScreen
 
         spec = self.main.spec  # the network on screen, as edited (None for a torch example)
-        lr = spec.lr if spec else 0.5
-        self.push_screen(TrainingScreen(lr=lr, open_trace=self.open_epoch, spec=spec))
+        lr, biases = (spec.lr, spec.train_biases) if spec else (0.5, True)  # as on the main screen
+        self.push_screen(
+            TrainingScreen(lr=lr, train_biases=biases, open_trace=self.open_epoch, spec=spec)
+        )
 
     def open_epoch(self, tr: Trace) -> None:
         """Show a trace made on the training screen in the full step-by-step view."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bptrace.model.fmt import fmt_value
+from bptrace.model.fmt import fmt_sig_apart, fmt_value, fmt_value_sig
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
@@ -67,9 +67,14 @@ class Label:
         return text
 
 
-def label(tr: Trace, reveal: Reveal, index: int) -> Label:
-    """The label of ``reveal.name`` when step ``index`` is the current step."""
+def label(tr: Trace, reveal: Reveal, index: int, digits: int | None = None) -> Label:
+    """The label of ``reveal.name`` when step ``index`` is the current step; numbers to
+    ``digits`` significant digits (None: in full, as the step pane writes them)."""
     name = reveal.name
+
+    def fmt_value(value: float | list[float]) -> str:
+        return fmt_value_sig(value, digits)
+
     if name == "lr":
         return Label(name, fmt_value(tr.network.lr or 0.0), None, False, None)
     node = tr[name]
@@ -81,5 +86,9 @@ def label(tr: Trace, reveal: Reveal, index: int) -> Label:
         grad = fmt_value(node.grad) if known else NOT_YET
     updated = None
     if reveal.update_at is not None and index >= reveal.update_at and node.updated is not None:
-        updated = fmt_value(node.updated)
+        old = node.value
+        if digits is None or not isinstance(old, (int, float)):
+            updated = fmt_value(node.updated)
+        else:  # enough digits to show that it changed
+            updated = fmt_sig_apart(node.updated, float(old), digits)
     return Label(name, value, grad, known, updated)

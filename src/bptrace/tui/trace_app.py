@@ -20,6 +20,7 @@ from textual.screen import Screen
 from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec
+from bptrace.tui.colours import use_readable_colours
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.source import Source
 
@@ -54,6 +55,7 @@ class TraceApp(App[None]):
         model_ref: ModelRef | None = None,
     ):
         super().__init__()
+        use_readable_colours(self)
         if trace is not None:
             self.source = Source(
                 title or "view", trace=trace, read_only=read_only, model_ref=model_ref

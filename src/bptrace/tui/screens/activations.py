@@ -145,7 +145,7 @@ class ActivationsScreen(Screen[None]):
         self.query_one(SoftmaxPanel).show(demo, self.sample)
         self.query_one("#act-agree", Static).update(
             Text.assemble(
-                ("seed's scores ", "bold"),
+                ("the course's scores ", "bold"),
                 "[[−1, 2, −3, 4], [−2, 3, −3, 9]]; the Jacobian comes from "
                 "torch.autograd.functional.jacobian",
             )

@@ -1,7 +1,9 @@
 """A modal to change the hidden activation, the output activation and the loss.
 
-Three radio sets (Tab moves between them, arrows and Enter pick); the pairing warnings of the
-current choice show live; Apply returns the :class:`~bptrace.model.choices.Choices`.
+Three radio sets (Tab moves between them, arrows and Enter pick) and whether the biases are
+trained; the pairing warnings of the current choice show live; Apply returns the
+:class:`~bptrace.model.choices.Choices`. The dialog scrolls when the terminal is short, so
+its whole text and warnings can always be read.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, RadioButton, RadioSet
+from textual.widgets import Button, Checkbox, Label, RadioSet
 
 from bptrace.model.choices import HIDDEN, Choices
 from bptrace.model.network import ACTIVATIONS, LOSSES
+from bptrace.tui.widgets.marked_toggles import MarkedCheckbox, MarkedRadioButton
 
 GROUPS = (
     ("hidden", "hidden layers", HIDDEN),
@@ -35,7 +38,7 @@ class ChoicesScreen(ModalScreen[Choices | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):  # scrolls when the terminal is short
             yield Label(
                 "Change the network, then Apply (Tab moves, arrows + Enter pick, Esc cancels)"
             )
@@ -45,13 +48,19 @@ class ChoicesScreen(ModalScreen[Choices | None]):
                         yield Label(title, classes="choice-title")
                         with RadioSet(id=f"choice-{key}"):
                             for option in options:
-                                yield RadioButton(
+                                yield MarkedRadioButton(
                                     option, value=option == getattr(self.current, key)
                                 )
+            yield MarkedCheckbox(
+                "train the biases (off: Mazur's setting, biases frozen)",
+                self.current.train_biases,
+                id="choice-biases",
+            )
             yield Label("", id="choice-warnings")
             yield Button("Apply and retrace", id="apply", variant="primary")
 
     def on_mount(self) -> None:
+        self.query_one("#dialog").can_focus = False  # Tab goes to the choices, which scroll into view
         self.show_warnings()
 
     def chosen(self) -> Choices:
@@ -60,7 +69,8 @@ class ChoicesScreen(ModalScreen[Choices | None]):
             button = self.query_one(f"#choice-{key}", RadioSet).pressed_button
             picked[key] = str(button.label) if button is not None else getattr(self.current, key)
             assert picked[key] in options
-        return Choices(**picked)
+        biases = self.query_one("#choice-biases", Checkbox).value
+        return Choices(picked["hidden"], picked["output"], picked["loss"], biases)
 
     @on(RadioSet.Changed)
     def show_warnings(self) -> None:

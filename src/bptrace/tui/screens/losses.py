@@ -60,7 +60,7 @@ class LossesScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", tooltip="back to the previous screen"),
         Binding("e", "edit", "Edit", tooltip="edit the predictions (tab: targets, beta)"),
         Binding("o", "next_output", "Output act", tooltip="cycle the output activation in front"),
-        Binding("r", "reset", "Reset", tooltip="back to the seed's worked example"),
+        Binding("r", "reset", "Reset", tooltip="back to the course's worked example"),
         Binding("c", "swap_classes", "Targets", tooltip="cross_entropy: targets [1, 2] ↔ [0, 1]"),
     ]
 

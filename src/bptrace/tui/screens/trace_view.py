@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
@@ -47,8 +47,9 @@ class TraceScreen(Screen[None]):
         Binding("b", "phase('backward')", "Bwd", tooltip="first backward step", id="backward"),
         Binding("u", "phase('update')", "Upd", tooltip="first update step", id="update"),
         Binding("e", "edit", "Edit", tooltip="edit the selected value (also Enter in the tree)"),
-        Binding("c", "choices", "Choose", tooltip="change activations and loss, then retrace"),
-        Binding("x", "export", "Export", tooltip="export the trace as JSON", id="export"),
+        Binding("c", "choices", "Choose", tooltip="change activations, loss and biases; retrace"),
+        Binding("e,c", "read_only", "Edit", show=False),  # says why, in a read-only view
+        Binding("x", "export", "Export", show=False, tooltip="export the trace as JSON", id="export"),
         Binding("escape", "back", "Back", tooltip="back to the previous screen"),
     ]
     trace: var[Trace | None] = var(None, always_update=True)
@@ -69,12 +70,15 @@ class TraceScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield InfoBar(self.source_title, id="info")
+        yield Static("", id="warnings")
         with Horizontal(id="main"):
-            yield NetworkTree(id="tree")
+            with Vertical(id="left"):
+                yield NetworkTree(id="tree")
+                yield Static("", id="tree-note")
             with Vertical(id="right"):
                 yield StepPane(id="step")
                 yield NetworkDrawing(id="drawing")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is listed under ?
 
     def show_loading(self, text: str) -> None:
         self.query_one(StepPane).show_message(text)
@@ -90,6 +94,10 @@ class TraceScreen(Screen[None]):
     def watch_trace(self, tr: Trace | None) -> None:
         if tr is None:
             return
+        from bptrace.model.lesson import pairing_warnings
+
+        net = tr.network
+        self.show_warnings(pairing_warnings(net.activations[-1].name, net.loss.name))
         index = max(0, min(self.index, len(tr.steps) - 1))
         self.query_one(NetworkTree).load(tr, index)
         self.set_reactive(TraceScreen.index, index)  # no watcher: shown just below
@@ -110,27 +118,60 @@ class TraceScreen(Screen[None]):
         self.query_one(NetworkDrawing).show_step(tr, step, tree.reveals)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Back only from a view pushed over another (an epoch, a model's head)."""
+        """Back only from a view pushed over another (an epoch, a model's head); no editing
+        (and no Edit/Choose in the footer) in a read-only view."""
+        if action in ("edit", "choices"):
+            return not self.read_only
+        if action == "read_only":
+            return bool(self.read_only)
         return action != "back" or self.app.screen_stack[0] is not self
+
+    def action_read_only(self) -> None:
+        self.editable_now()  # says why editing is not possible
+
+    def loading(self) -> bool:
+        """True (after saying so) while the trace is still being made."""
+        if self.trace is None:
+            self.notify("the trace is still loading…", severity="warning")
+        return self.trace is None
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
     # -- moving -----------------------------------------------------------------------------
     def action_step(self, delta: int) -> None:
-        if self.trace is not None:
+        if not self.loading() and self.trace is not None:
             self.index = max(0, min(self.index + delta, len(self.trace.steps) - 1))
 
     def action_go(self, where: int) -> None:
-        if self.trace is not None:
+        if not self.loading() and self.trace is not None:
             self.index = where % len(self.trace.steps)
 
     def action_phase(self, phase: str) -> None:
-        start = None if self.trace is None else self.trace.steps.phase_start(phase)
+        if self.loading() or self.trace is None:
+            return
+        start = self.trace.steps.phase_start(phase)
         if start is None:
             self.notify(f"this trace has no {phase} phase", severity="warning")
         else:
             self.index = start
+
+    @on(NetworkTree.Shortened)
+    def tree_shortened(self, event: NetworkTree.Shortened) -> None:
+        """Say under the tree when its numbers are rounded, or updates left out."""
+        note = self.query_one("#tree-note", Static)
+        parts = [] if event.digits is None else [f"numbers to {event.digits} significant digits"]
+        if not event.updates:
+            parts.append("new values: see the update steps")
+        note.update(" · ".join(parts))
+        note.display = bool(parts)
+
+    def show_warnings(self, warnings: list[str]) -> None:
+        """Keep the pairing warnings of the network on screen (a line under the header)."""
+        line = self.query_one("#warnings", Static)
+        heads = [w[: min(w.find(c) % (len(w) + 1) for c in ":;")] for w in warnings]
+        line.update("\n".join(f" ⚠ {h} (c: the whole warning)" for h in heads))
+        line.display = bool(warnings)
 
     @on(NetworkTree.NodeChosen)
     def jump_to(self, event: NetworkTree.NodeChosen) -> None:
@@ -203,7 +244,9 @@ class TraceScreen(Screen[None]):
                 else:
                     self.post_message(
                         self.RetraceRequested(
-                            new, f"{choices.hidden} / {choices.output} / {choices.loss}"
+                            new,
+                            f"{choices.hidden} / {choices.output} / {choices.loss} / biases "
+                            + ("trained" if choices.train_biases else "frozen"),
                         )
                     )
 

@@ -28,6 +28,7 @@ from bptrace.model.trace import Trace
 from bptrace.tui.screens.epoch_trace import EpochTraceScreen
 from bptrace.tui.widgets.curve_plot import Curve, CurvePlot
 from bptrace.tui.widgets.epoch_scrubber import EpochScrubber
+from bptrace.tui.widgets.marked_toggles import MarkedCheckbox
 
 MAX_EPOCHS = 1_000_000
 
@@ -70,7 +71,7 @@ class TrainingScreen(Screen[None]):
         self,
         epochs: int = 10_000,
         lr: float = 0.5,
-        train_biases: bool = False,
+        train_biases: bool = True,
         open_trace: Callable[[Trace], None] | None = None,
         spec: Spec | None = None,
     ) -> None:
@@ -87,7 +88,7 @@ class TrainingScreen(Screen[None]):
             yield Input(str(self._epochs), id="train-n", compact=True, restrict=r"[0-9_]*")
             yield Label(" lr ")
             yield Input(str(self._lr), id="train-lr", compact=True)
-            yield Checkbox("train biases", self._biases, id="train-biases", compact=True)
+            yield MarkedCheckbox("train biases", self._biases, id="train-biases", compact=True)
         with Vertical(id="train-progress"):
             yield ProgressBar(show_eta=False, id="train-bar")
         yield CurvePlot(id="train-plot")

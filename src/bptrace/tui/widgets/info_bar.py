@@ -1,4 +1,8 @@
-"""The header line: the network's name, the phase and ``step k / N``, and the mode."""
+"""The header line: the network's name, the phase and ``step k / N``, the biases, the mode.
+
+The line always fits: when the terminal is narrow, the least useful parts go first (the app's
+name, then the sizes and loss), never the phase, the step or the biases setting.
+"""
 
 from __future__ import annotations
 
@@ -12,35 +16,64 @@ if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
 
+def biases_setting(tr: Trace) -> str:
+    """``biases trained`` or ``biases frozen`` (Mazur's setting), from the trace's biases."""
+    flags = [tr[tr.namer.bias(k, 0)].trainable for k in range(1, tr.network.depth + 1)
+             if tr.network.has_bias[k - 1]]  # fmt: skip
+    if not flags:
+        return "no biases"
+    if all(f is False for f in flags):
+        return "biases frozen"
+    return "biases trained" if all(f is not False for f in flags) else "some biases frozen"
+
+
+def fit(parts: list[tuple[int, str]], width: int) -> str:
+    """Join ``(priority, text)`` parts with `` · ``; drop the lowest priority ones until the
+    line is at most ``width`` long (parts keep their order)."""
+    keep = [p for p in parts if p[1]]
+    while len(keep) > 1 and len(" " + " · ".join(t for _, t in keep)) > width:
+        keep.remove(min(keep, key=lambda p: p[0]))
+    return " " + " · ".join(t for _, t in keep)
+
+
 class InfoBar(Static):
     """One line at the top; ``text`` holds what it shows, as plain text."""
 
     DEFAULT_CSS = """
-    InfoBar { height: 1; background: $primary; color: $text; padding: 0 1; }
+    InfoBar { height: 1; background: $primary-darken-3; color: $text; text-style: bold; }
     """
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.title = title
-        self.text = f"bptrace · {title} · loading…"
+        self.parts: list[tuple[int, str]] = [(0, "bptrace"), (5, title), (9, "loading…")]
+        self.text = fit(self.parts, 10_000)
 
     def on_mount(self) -> None:
-        self.update(self.text)
+        self._update()
+
+    def on_resize(self) -> None:
+        self._update()
+
+    def _update(self) -> None:
+        self.text = fit(self.parts, self.size.width or 10_000)
+        self.update(Text(self.text))
 
     def show_message(self, message: str) -> None:
-        self.text = f"bptrace · {self.title} · {message}"
-        self.update(self.text)
+        self.parts = [(0, "bptrace"), (5, self.title), (9, message)]
+        self._update()
 
     def show_step(self, tr: Trace, step: Step, note: str = "") -> None:
         net = tr.network
-        parts = [
-            "bptrace",
-            "" if self.title == net.name else self.title,
-            f"{net.name or 'model'} ({'-'.join(map(str, net.sizes))}, {net.loss.name})",
-            step.phase,
-            f"step {step.index + 1} / {len(tr.steps)}",
+        sizes = "-".join(map(str, net.sizes))
+        self.parts = [
+            (0, "bptrace"),
+            (3, "" if self.title == net.name else self.title),
+            (4, f"{net.name or 'model'}"),
+            (1, f"({sizes}, {net.loss.name})"),
+            (9, step.phase),
+            (9, f"step {step.index + 1} / {len(tr.steps)}"),
+            (6, biases_setting(tr)),
+            (7, note),
         ]
-        if note:
-            parts.append(note)
-        self.text = " · ".join(p for p in parts if p)
-        self.update(Text(self.text, style="bold"))
+        self._update()

@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
 BIG = 6  # more neurons than this in a layer: weights grouped per neuron, collapsed
+# How labels shrink to fit the pane: (significant digits or None for all, the text for a
+# gradient not computed yet, the arrow before an updated value or None to leave it out).
+# Numbers are rounded, never cut.
+LEVELS: list[tuple[int | None, str, str | None]] = [
+    (None, NOT_YET, " → "),
+    (4, "not yet", " → "),
+    (3, "not yet", " → "),
+    (3, "not yet", " →"),
+    (3, "not yet", None),
+]
 
 
 class NetworkTree(Tree[str]):
@@ -40,6 +50,14 @@ class NetworkTree(Tree[str]):
         name: str
 
     @dataclass
+    class Shortened(Message):
+        """The labels now show ``digits`` significant digits (None: in full), and updated
+        values or not."""
+
+        digits: int | None
+        updates: bool
+
+    @dataclass
     class EditRequested(Message):
         """The person asked to edit the value of ``name`` (Enter on a node)."""
 
@@ -55,6 +73,9 @@ class NetworkTree(Tree[str]):
         self._by_step: dict[int, list[str]] = {}
         self._index = 0
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
+        self._depth: dict[str, int] = {}  # each leaf's line depth (1: a child of a top group)
+        self.level = 0
+        """Which of LEVELS the labels use now (0: every number in full)."""
 
     @property
     def trace(self) -> Trace | None:
@@ -76,6 +97,7 @@ class NetworkTree(Tree[str]):
             for t in rev.thresholds():
                 self._by_step.setdefault(t, []).append(name)
         self._by_name = {}
+        self._depth = {}
         self._pending = []
         self.clear()
         net = tr.network
@@ -113,23 +135,60 @@ class NetworkTree(Tree[str]):
         self._leaf(loss, "loss")
         if net.lr is not None:
             self._leaf(loss, "lr")
+        self.call_after_refresh(self.fit_labels)
 
     def _leaf(self, parent: TreeNode[str], name: str) -> None:
         self._by_name[name] = parent.add_leaf(self._label(name), data=name)
+        depth, node = 1, parent
+        while node.parent is not None:
+            depth, node = depth + 1, node.parent
+        self._depth[name] = depth
 
-    def _label(self, name: str) -> Text:
+    def _label(self, name: str, index: int | None = None, level: int | None = None) -> Text:
         assert self._trace is not None
-        parts = label(self._trace, self._reveals[name], self._index)
+        digits, not_yet, updates = LEVELS[self.level if level is None else level]
+        at = self._index if index is None else index
+        parts = label(self._trace, self._reveals[name], at, digits)
         text = Text()
         text.append(parts.name, style="bold")
         text.append(" = ")
-        text.append(parts.value, style="dim italic" if parts.value == NOT_YET else "")
+        unknown = "italic"  # not dim: dimmed text falls under 4.5:1
+        text.append(not_yet if parts.value == NOT_YET else parts.value, unknown if parts.value == NOT_YET else "")
         if parts.grad is not None:
             text.append(" ∂ ")
-            text.append(parts.grad, style="bold magenta" if parts.grad_known else "dim italic")
-        if parts.updated is not None:
-            text.append(f" → {parts.updated}", style="green")
+            if parts.grad_known:
+                text.append(parts.grad, style="bold magenta")
+            else:
+                text.append(not_yet, style=unknown)
+        if parts.updated is not None and updates is not None:
+            text.append(f"{updates}{parts.updated}", style="green")
         return text
+
+    def fit_labels(self) -> None:
+        """Pick the richest label level whose every label fits the pane (as it will be at the
+        last step, with every part shown), and relabel when it changed."""
+        if self._trace is None or not self.size.width:
+            return
+        room = self.scrollable_content_region.width
+        last = len(self._trace.steps) - 1
+        level = len(LEVELS) - 1
+        for candidate in range(len(LEVELS)):
+            if all(
+                self.guide_depth * (self._depth[n] - 1) + self._label(n, last, candidate).cell_len
+                <= room
+                for n in self._by_name
+            ):
+                level = candidate
+                break
+        if level != self.level:
+            self.level = level
+            for name, node in self._by_name.items():
+                node.set_label(self._label(name))
+            self._invalidate()  # the tree's width is measured again
+            self.post_message(self.Shortened(LEVELS[level][0], LEVELS[level][2] is not None))
+
+    def on_resize(self) -> None:
+        self.fit_labels()
 
     # -- following the step -----------------------------------------------------------------
     def show_step(self, index: int, node: str) -> None:

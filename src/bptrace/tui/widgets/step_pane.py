@@ -39,6 +39,19 @@ class StepPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(self.text, id="step-text")
 
+    def hint(self) -> None:
+        """Say on the pane's lower border when there is more below (or above) to scroll to."""
+        below, above = self.scroll_y < self.max_scroll_y, self.scroll_y > 0
+        marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (["▲ more above"] if above else [])
+        self.border_subtitle = " · ".join(marks)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.hint()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.hint)
+
     def show_message(self, message: str) -> None:
         """Show a plain message instead of a step (loading, errors)."""
         self.text = message
@@ -66,11 +79,12 @@ class StepPane(VerticalScroll):
                 box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="bold underline"
             )
             several = len(step.terms) > 1
+            # a value is never wrapped or cut: the other columns fold their text instead
             if several:
-                table.add_column("path")
-            table.add_column("factor")
-            table.add_column("formula")
-            table.add_column("value", justify="right")
+                table.add_column("path", overflow="fold")
+            table.add_column("factor", overflow="fold")
+            table.add_column("formula", overflow="fold")
+            table.add_column("value", justify="right", no_wrap=True, min_width=5)
             for f in step.factors:
                 row = [f.name, f.formula, fmt_value(f.value)]
                 if several:
@@ -80,3 +94,5 @@ class StepPane(VerticalScroll):
             body += [Text(""), table]
         self.text = "\n".join(plain)
         self.query_one("#step-text", Static).update(Group(*body))
+        self.scroll_home(animate=False)
+        self.call_after_refresh(self.hint)

@@ -1,0 +1,332 @@
+"""The network drawn as a diagram on a character grid: neurons in columns, edges between them.
+
+Every layer is a column of neurons (``○ h1`` with its value and ``∂`` gradient under it); the
+edges between two layers are drawn as one bus (``─┬─▶``: each neuron on the left feeds each
+on the right), and the loss is the last column. The current step's neuron is ``◉`` (reversed),
+the other neurons it touches ``●``, and its edges are heavy lines (``━┃``), so the marks read
+the same without colour (arrow heads are ``►``/``◄``, which no font draws as an emoji). A network too large for the pane shows the columns and rows around
+the current step, with ``…`` / ``⋮`` marks for what is off-screen.
+
+Pure layout (Rich ``Text`` only, no Textual): :func:`draw` is what the widget shows.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+
+from bptrace.model.fmt import fmt_value
+from bptrace.tui.reveal import NOT_YET, Reveal, label
+
+if TYPE_CHECKING:
+    from bptrace.model.steps import Step
+    from bptrace.model.trace import Trace
+
+U, D, L, R = 1, 2, 4, 8
+LIGHT = {
+    U | D: "│", L | R: "─", D | R: "┌", D | L: "┐", U | R: "└", U | L: "┘", U | D | R: "├",
+    U | D | L: "┤", D | L | R: "┬", U | L | R: "┴", U | D | L | R: "┼", L: "─", R: "─", U: "│",
+    D: "│",
+}  # fmt: skip
+HEAVY = {
+    U | D: "┃", L | R: "━", D | R: "┏", D | L: "┓", U | R: "┗", U | L: "┛", U | D | R: "┣",
+    U | D | L: "┫", D | L | R: "┳", U | L | R: "┻", U | D | L | R: "╋", L: "━", R: "━", U: "┃",
+    D: "┃",
+}  # fmt: skip
+MAIN, TOUCHED = "reverse bold", "bold"
+
+
+def highlights(tr: Trace, step: Step) -> tuple[set[str], set[str]]:
+    """The neuron names (inputs, h/o, loss) and weight names the step ``step`` touches."""
+    namer, sizes = tr.namer, tr.network.sizes
+    ref = namer.resolve(step.node)
+    if ref is None:
+        return set(), set()
+    if ref.letter == "loss":
+        return {"loss"} | {namer.post(len(sizes) - 1, r) for r in range(sizes[-1])}, set()
+    if ref.letter == "w":
+        return {namer.layer_input(ref.layer, ref.col), namer.post(ref.layer, ref.row)}, {step.node}
+    if ref.letter in ("l", "b"):
+        neuron = namer.post(ref.layer, ref.row)
+        if step.phase != "forward":
+            return {neuron}, set()
+        edges = {namer.weight(ref.layer, ref.row, c) for c in range(sizes[ref.layer - 1])}
+        inputs = {namer.layer_input(ref.layer, c) for c in range(sizes[ref.layer - 1])}
+        return {neuron} | inputs, edges
+    if ref.letter == "o" and step.phase == "backward":
+        return {step.node, "loss"}, set()
+    if ref.letter in ("h", "i") and step.phase == "backward":
+        # a gradient flowing back into this neuron along every edge that leaves it
+        k = ref.layer + 1
+        edges = {namer.weight(k, r, ref.row) for r in range(sizes[k])}
+        return {step.node} | {namer.post(k, r) for r in range(sizes[k])}, edges
+    return {step.node}, set()
+
+
+def main_node(tr: Trace, step: Step) -> str:
+    """The neuron the step computes (a weight's or bias's step: the neuron it feeds)."""
+    ref = tr.namer.resolve(step.node)
+    if ref is None or ref.letter == "loss":
+        return "loss"
+    if ref.letter in ("l", "b", "w"):
+        return tr.namer.post(ref.layer, ref.row)
+    return step.node
+
+
+@dataclass
+class Picture:
+    """What :func:`draw` made: the styled text, its plain text, and what it left out."""
+
+    text: Text
+    plain: str
+    shown: set[str] = field(default_factory=set)  # the neuron names on the drawing
+    digits: int | None = None
+
+
+class Canvas:
+    """A grid of characters with a style each, and box-line directions to merge."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.chars = [[" "] * width for _ in range(height)]
+        self.styles: list[list[str]] = [[""] * width for _ in range(height)]
+        self.lines = [[0] * width for _ in range(height)]
+        self.heavy = [[False] * width for _ in range(height)]
+
+    def put(self, x: int, y: int, text: str, style: str = "") -> None:
+        for i, ch in enumerate(text):
+            if 0 <= x + i < self.width and 0 <= y < self.height:
+                self.chars[y][x + i], self.styles[y][x + i] = ch, style
+
+    def line(self, x: int, y: int, dirs: int, heavy: bool = False) -> None:
+        if 0 <= x < self.width and 0 <= y < self.height:
+            self.lines[y][x] |= dirs
+            self.heavy[y][x] |= heavy
+
+    def hline(self, x0: int, x1: int, y: int, heavy: bool = False) -> None:
+        for x in range(x0, x1 + 1):
+            self.line(x, y, (L if x > x0 else 0) | (R if x < x1 else 0) or L | R, heavy)
+
+    def vline(self, x: int, y0: int, y1: int, heavy: bool = False) -> None:
+        for y in range(min(y0, y1), max(y0, y1) + 1):
+            self.line(x, y, (U if y > min(y0, y1) else 0) | (D if y < max(y0, y1) else 0), heavy)
+
+    def text(self) -> Text:
+        out = Text(no_wrap=True, overflow="crop")
+        for y in range(self.height):
+            used = [x for x in range(self.width) if self.chars[y][x] != " " or self.lines[y][x]]
+            for x in range(max(used, default=-1) + 1):
+                ch, style = self.chars[y][x], self.styles[y][x]
+                if self.lines[y][x] and ch == " ":
+                    table = HEAVY if self.heavy[y][x] else LIGHT
+                    ch, style = table[self.lines[y][x]], "bold" if self.heavy[y][x] else ""
+                out.append(ch, style)
+            if y < self.height - 1:
+                out.append("\n")
+        out.rstrip()
+        return out
+
+
+def _columns(tr: Trace) -> list[tuple[str, list[str]]]:
+    net, namer = tr.network, tr.namer
+    cols = [("input", [f"i{c + 1}" for c in range(net.sizes[0])])]
+    for k in range(1, net.depth + 1):
+        names = [namer.post(k, r) for r in range(net.sizes[k])]
+        cols.append((f"{net.activations[k - 1].name}", names))
+    cols.append((net.loss.name, ["loss"]))
+    return cols
+
+
+def _edges(tr: Trace, k: int, hot_nodes: set[str], hot_edges: set[str]) -> set[tuple[str, str]]:
+    """The marked edges (source, destination) into column ``k`` (the loss is the last)."""
+    namer, sizes = tr.namer, tr.network.sizes
+    if k > tr.network.depth:  # outputs → loss
+        if "loss" not in hot_nodes:
+            return set()
+        return {(namer.post(k - 1, r), "loss") for r in range(sizes[-1])} & {
+            (n, "loss") for n in hot_nodes
+        }
+    return {
+        (namer.layer_input(k, c), namer.post(k, r))
+        for r in range(sizes[k])
+        for c in range(sizes[k - 1])
+        if namer.weight(k, r, c) in hot_edges
+    }
+
+
+def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
+    """The lines under the drawing: how to read it, the current step with its numbers (the
+    second line), and the marks."""
+    phase = step.phase
+    head = {
+        "forward": "▶ forward: values flow ─►",
+        "backward": "◀ backward: gradients flow ◄─",
+        "update": "↻ update: parameters take new values",
+    }[phase]
+    if digits is not None:
+        head += f" · {digits} significant digits"
+    node, value = step.node, fmt_value(step.value)
+    if phase == "forward":
+        now = f"◉ {node} = {value}"
+    elif phase == "backward":
+        now = f"◉ ∂loss/∂{node} = {value}"
+    else:
+        now = f"↻ update {node}: {fmt_value(tr[node].value)} → new value {value}"
+    ref = tr.namer.resolve(node)
+    if ref is not None and ref.letter == "w":
+        src, dst = tr.namer.layer_input(ref.layer, ref.col), tr.namer.post(ref.layer, ref.row)
+        now += f"  (edge {node}: {src} → {dst})"
+    elif ref is not None and ref.letter in ("l", "b"):
+        now += f"  (into {tr.namer.post(ref.layer, ref.row)})"
+    return [head, now, "◉ current  ━ its edge  ∂ gradient  · not yet"]
+
+
+def draw(
+    tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int
+) -> Picture:
+    """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells."""
+    width, height = max(width, 20), max(height, 6)
+    hot_nodes, hot_edges = highlights(tr, step)
+    main = main_node(tr, step)
+    cols = _columns(tr)
+    focus = next(i for i, (_, names) in enumerate(cols) if main in names)
+    index = step.index
+
+    def node_lines(name: str, digits: int | None) -> list[tuple[str, str]]:
+        lab = label(tr, reveals[name], index, digits)
+        mark = "◉" if name == main else "●" if name in hot_nodes else "○"
+        style = MAIN if name == main else TOUCHED if name in hot_nodes else ""
+        lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]
+        if lab.grad is not None:
+            grad = "∂ ·" if lab.grad == NOT_YET else f"∂{lab.grad}"
+            lines.append((grad, "bold underline" if lab.grad_known else "italic"))
+        return lines
+
+    def col_width(c: int, digits: int | None) -> int:
+        title, names = cols[c]
+        nodes = max(len(text) for n in names for text, _ in node_lines(n, digits))
+        return max(nodes, min(len(title), 8))
+
+    # widths: full digits if the whole network fits, else fewer, else a window of columns
+    choice = None
+    for digits, gap in ((None, 6), (4, 6), (3, 6), (3, 5)):
+        widths = [col_width(c, digits) for c in range(len(cols))]
+        if sum(widths) + gap * (len(cols) - 1) <= width:
+            choice = (digits, gap, widths, 0, len(cols) - 1)
+            break
+    if choice is None:
+        digits, gap = 3, 5
+        widths = [col_width(c, digits) for c in range(len(cols))]
+        lo = hi = focus
+        if focus > 0 and step.phase != "forward" or focus == len(cols) - 1:
+            lo = focus - 1  # where the gradient comes from, or the edge's source
+        elif focus < len(cols) - 1:
+            hi = focus + 1
+
+        def span(a: int, b: int) -> int:
+            marks = (2 if a > 0 else 0) + (2 if b < len(cols) - 1 else 0)
+            return sum(widths[a : b + 1]) + gap * (b - a) + marks
+
+        grow = True
+        while grow:
+            grow = False
+            for a, b in ((lo, hi + 1), (lo - 1, hi)):
+                if 0 <= a and b < len(cols) and span(a, b) <= width:
+                    lo, hi, grow = a, b, True
+                    break
+        choice = (digits, gap, widths, lo, hi)
+    digits, gap, widths, lo, hi = choice
+
+    wrapped = [textwrap.wrap(line, width) for line in legend(tr, step, digits)]
+    lines_wrapped = [w for lines in wrapped for w in lines]
+    bold = set(wrapped[1])
+    # rows: a title line, the neurons, the legend
+    node_h = 3
+    room = height - 1 - len(lines_wrapped)
+    tallest = max(len(cols[c][1]) for c in range(lo, hi + 1))
+    slot = node_h + 1
+    if tallest * slot - 1 > room:
+        slot = node_h
+    clipped = tallest * slot > room + (1 if slot > node_h else 0)
+    visible = tallest if not clipped else max(1, (room - 2) // slot)
+    top = 1 + (1 if clipped else 0)
+    rows_used = top + visible * slot + (1 if clipped else 0)
+    canvas = Canvas(width, rows_used)
+
+    x = 0
+    if lo > 0:
+        canvas.put(0, top + 1, "…", "bold")
+        x = 2
+    xs: dict[int, int] = {}
+    for c in range(lo, hi + 1):
+        xs[c] = x
+        x += widths[c] + gap
+    # which rows of each column are shown
+    windows: dict[int, tuple[int, int]] = {}
+    for c in range(lo, hi + 1):
+        names = cols[c][1]
+        n = len(names)
+        if n <= visible:
+            windows[c] = (0, n)
+            continue
+        anchors = [i for i, nm in enumerate(names) if nm == main or nm in hot_nodes]
+        focus_names = cols[focus][1]
+        frac = focus_names.index(main) / max(1, len(focus_names) - 1)
+        anchor = anchors[0] if anchors else round(frac * (n - 1))
+        start = max(0, min(anchor - visible // 2, n - visible))
+        windows[c] = (start, start + visible)
+    pos: dict[str, int] = {}  # a neuron's name line
+    shown: set[str] = set()
+    for c in range(lo, hi + 1):
+        title, names = cols[c]
+        start, end = windows[c]
+        offset = ((visible - (end - start)) * slot) // 2
+        cut = title if len(title) <= widths[c] else title[: max(1, widths[c] - 1)] + "…"
+        canvas.put(xs[c], 0, cut, "underline")
+        if start > 0:
+            canvas.put(xs[c], top - 1, f"⋮ {start} more", "bold")
+        if end < len(names):
+            canvas.put(xs[c], rows_used - 1, f"⋮ {len(names) - end} more", "bold")
+        for j, name in enumerate(names[start:end]):
+            y = top + offset + j * slot
+            pos[name] = y
+            shown.add(name)
+            for dy, (text, style) in enumerate(node_lines(name, digits)):
+                if dy < node_h:
+                    canvas.put(xs[c], y + dy, text, style)
+    if hi < len(cols) - 1:
+        canvas.put(x - gap + 1, top + 1, "…", "bold")
+    backward = step.phase == "backward"
+    for c in range(lo + 1, hi + 1):
+        left, right = cols[c - 1][1], cols[c][1]
+        bus = xs[c - 1] + widths[c - 1] + 2  # one space, one stub, then the bus
+        hot = _edges(tr, c, hot_nodes, hot_edges)
+        srcs = [n for n in left if n in pos]
+        dsts = [n for n in right if n in pos]
+        if not srcs or not dsts:
+            continue
+        ys = [pos[n] for n in srcs + dsts]
+        canvas.vline(bus, min(ys), max(ys))
+        for s in srcs:
+            start = xs[c - 1] + len(node_lines(s, digits)[0][0]) + 1
+            heavy = any(e[0] == s for e in hot)
+            if backward:
+                canvas.put(start, pos[s], "◄", "bold" if heavy else "")
+                start += 1
+            canvas.hline(start, bus, pos[s], heavy)
+        for d in dsts:
+            heavy = any(e[1] == d for e in hot)
+            canvas.hline(bus, xs[c] - (2 if backward else 3), pos[d], heavy)
+            if not backward:
+                canvas.put(xs[c] - 2, pos[d], "►", "bold" if heavy else "")
+        for s, d in hot:
+            if s in pos and d in pos:
+                canvas.vline(bus, pos[s], pos[d], heavy=True)
+    text = canvas.text()
+    for line in lines_wrapped:
+        text.append("\n")
+        text.append(line, "bold" if line in bold else "italic")
+    return Picture(text, text.plain, shown, digits)
