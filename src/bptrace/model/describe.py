@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bptrace.i18n import _
 from bptrace.model.fmt import fmt_value
-from bptrace.model.steps import Step
+
+if TYPE_CHECKING:  # numpy: not needed to say a phase's name on the first frame
+    from bptrace.model.steps import Step
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,13 @@ def phase_name(phase: str) -> str:
     """``forward`` / ``backward`` / ``update`` in the language in use."""
     names = {"forward": _("forward"), "backward": _("backward"), "update": _("update")}
     return names[phase]
+
+
+def target_text(step: Step) -> str:
+    """What the step computes: ``l1``, ``∂loss/∂w5`` or ``w5 (updated)``, translated."""
+    if step.phase == "update":
+        return f"{step.node} {_('(updated)')}"
+    return step.target
 
 
 def agreement_text(step: Step, rtol: float) -> str:

@@ -12,13 +12,14 @@ Pure layout (Rich ``Text`` only, no Textual): :func:`draw` is what the widget sh
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from bptrace.i18n import _
 from bptrace.model.fmt import fmt_value
+from bptrace.tui.cells import wrap_cells
 from bptrace.tui.reveal import NOT_YET, Reveal, label
 
 if TYPE_CHECKING:
@@ -162,31 +163,33 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
     second line), and the marks."""
     phase = step.phase
     head = {
-        "forward": "▶ forward: values flow ─►",
-        "backward": "◀ backward: gradients flow ◄─",
-        "update": "↻ update: parameters take new values",
+        "forward": "▶ " + _("forward: values flow ─►"),
+        "backward": "◀ " + _("backward: gradients flow ◄─"),
+        "update": "↻ " + _("update: parameters take new values"),
     }[phase]
     if digits is not None:
-        head += f" · {digits} significant digits"
+        head += " · " + _("{digits} significant digits").format(digits=digits)
     node, value = step.node, fmt_value(step.value)
     if phase == "forward":
         now = f"◉ {node} = {value}"
     elif phase == "backward":
         now = f"◉ ∂loss/∂{node} = {value}"
     else:
-        now = f"↻ update {node}: {fmt_value(tr[node].value)} → new value {value}"
+        now = "↻ " + _("update {name}: {old} → new value {new}").format(
+            name=node, old=fmt_value(tr[node].value), new=value
+        )
     ref = tr.namer.resolve(node)
     if ref is not None and ref.letter == "w":
         src, dst = tr.namer.layer_input(ref.layer, ref.col), tr.namer.post(ref.layer, ref.row)
-        now += f"  (edge {node}: {src} → {dst})"
+        now += "  " + _("(edge {name}: {source} → {target})").format(
+            name=node, source=src, target=dst
+        )
     elif ref is not None and ref.letter in ("l", "b"):
-        now += f"  (into {tr.namer.post(ref.layer, ref.row)})"
-    return [head, now, "◉ current  ━ its edge  ∂ gradient  · not yet"]
+        now += "  " + _("(into {name})").format(name=tr.namer.post(ref.layer, ref.row))
+    return [head, now, _("◉ current  ━ its edge  ∂ gradient  · not yet")]
 
 
-def draw(
-    tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int
-) -> Picture:
+def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
     """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells."""
     width, height = max(width, 20), max(height, 6)
     hot_nodes, hot_edges = highlights(tr, step)
@@ -234,13 +237,13 @@ def draw(
         while grow:
             grow = False
             for a, b in ((lo, hi + 1), (lo - 1, hi)):
-                if 0 <= a and b < len(cols) and span(a, b) <= width:
+                if a >= 0 and b < len(cols) and span(a, b) <= width:
                     lo, hi, grow = a, b, True
                     break
         choice = (digits, gap, widths, lo, hi)
     digits, gap, widths, lo, hi = choice
 
-    wrapped = [textwrap.wrap(line, width) for line in legend(tr, step, digits)]
+    wrapped = [wrap_cells(line, width) for line in legend(tr, step, digits)]
     lines_wrapped = [w for lines in wrapped for w in lines]
     bold = set(wrapped[1])
     # rows: a title line, the neurons, the legend

@@ -60,7 +60,9 @@ class ChoicesScreen(ModalScreen[Choices | None]):
             yield Button("Apply and retrace", id="apply", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#dialog").can_focus = False  # Tab goes to the choices, which scroll into view
+        self.query_one(
+            "#dialog"
+        ).can_focus = False  # Tab goes to the choices, which scroll into view
         self.show_warnings()
 
     def chosen(self) -> Choices:

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from bptrace.i18n import N_, _
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 from bptrace.tui.widgets.tree_cursor import move_quietly
@@ -28,10 +29,10 @@ BIG = 6  # more neurons than this in a layer: weights grouped per neuron, collap
 # Numbers are rounded, never cut.
 LEVELS: list[tuple[int | None, str, str | None]] = [
     (None, NOT_YET, " → "),
-    (4, "not yet", " → "),
-    (3, "not yet", " → "),
-    (3, "not yet", " →"),
-    (3, "not yet", None),
+    (4, N_("not yet"), " → "),
+    (3, N_("not yet"), " → "),
+    (3, N_("not yet"), " →"),
+    (3, N_("not yet"), None),
 ]
 
 
@@ -40,7 +41,7 @@ class NetworkTree(Tree[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *STEP_KEYS[:4],
-        Binding("enter", "edit", "Edit value", show=False),
+        Binding("enter", "edit", N_("Edit value"), show=False),
     ]
 
     @dataclass
@@ -103,26 +104,30 @@ class NetworkTree(Tree[str]):
         net = tr.network
         namer = tr.namer
         self.root.set_label(
-            Text(f"{net.name or 'model'}  ({'-'.join(map(str, net.sizes))})", style="bold")
+            Text(f"{net.name or _('model')}  ({'-'.join(map(str, net.sizes))})", style="bold")
         )
         self.root.expand()
-        group = self.root.add("input", expand=True)
+        group = self.root.add(_("input"), expand=True)
         for c in range(net.sizes[0]):
             self._leaf(group, f"i{c + 1}")
         for k in range(1, net.depth + 1):
             n_in, n_out = net.sizes[k - 1], net.sizes[k]
             big = n_out > BIG or n_in > BIG
             linear = self.root.add(f"Linear {k}  ({n_in}→{n_out})", expand=not big or k == 1)
-            weights = linear.add("weights", expand=not big)
+            weights = linear.add(_("weights"), expand=not big)
             for r in range(n_out):
-                into = weights.add(f"into {namer.pre(k, r)}", expand=False) if big else weights
+                into = (
+                    weights.add(_("into {name}").format(name=namer.pre(k, r)), expand=False)
+                    if big
+                    else weights
+                )
                 for c in range(n_in):
                     self._leaf(into, namer.weight(k, r, c))
             if net.has_bias[k - 1]:
-                biases = linear.add("biases", expand=not big)
+                biases = linear.add(_("biases"), expand=not big)
                 for r in range(n_out):
                     self._leaf(biases, namer.bias(k, r))
-            pre = linear.add("pre-activations", expand=True)
+            pre = linear.add(_("pre-activations"), expand=True)
             for r in range(n_out):
                 self._leaf(pre, namer.pre(k, r))
             act = net.activations[k - 1]
@@ -147,13 +152,17 @@ class NetworkTree(Tree[str]):
     def _label(self, name: str, index: int | None = None, level: int | None = None) -> Text:
         assert self._trace is not None
         digits, not_yet, updates = LEVELS[self.level if level is None else level]
+        not_yet = _(not_yet)
         at = self._index if index is None else index
         parts = label(self._trace, self._reveals[name], at, digits)
         text = Text()
         text.append(parts.name, style="bold")
         text.append(" = ")
         unknown = "italic"  # not dim: dimmed text falls under 4.5:1
-        text.append(not_yet if parts.value == NOT_YET else parts.value, unknown if parts.value == NOT_YET else "")
+        text.append(
+            not_yet if parts.value == NOT_YET else parts.value,
+            unknown if parts.value == NOT_YET else "",
+        )
         if parts.grad is not None:
             text.append(" ∂ ")
             if parts.grad_known:
