@@ -1,4 +1,6 @@
-"""Regenerate screenshots/*.svg by driving the real app with ``run_test`` (``make screenshots``).
+"""Regenerate screenshots/*.svg by driving the real app with ``run_test`` (``make screenshots``):
+every picture at 100×30 (a projector), the main views at 80×24 too (SSH), and the chain of
+∂loss/∂w5 in the light theme and under NO_COLOR=1 at both sizes.
 
 Each picture is taken at a fixed size once the app has settled (trace workers finished), so
 the files only change when the app's look does.
@@ -7,6 +9,7 @@ the files only change when the app's look does.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +18,35 @@ from textual.pilot import Pilot
 from bptrace.tui.app import BptraceApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
-WIDE, TALL = (120, 34), (200, 50)
+PROJECTOR, SSH = (100, 30), (80, 24)
+MAIN_VIEWS: list[tuple[str, list[str]]] = [
+    ("forward-step", ["n"] * 4),  # l3 = w5·h1 + w6·h2 + b3
+    ("backward-chain", ["n"] * 13),  # ∂loss/∂w5, three factors, the edge h1 → o1
+    ("drawing", ["n"] * 19),  # ∂loss/∂h1 flowing back along w5 and w7
+    ("update", ["u"] + ["n"] * 6),  # w5 ← w5 − lr·∂loss/∂w5
+]
 
-# name, size, app arguments, keys to press, the screen that must be on top at the end
-SHOTS: list[tuple[str, tuple[int, int], dict[str, Any], list[str], str]] = [
-    ("forward-step", WIDE, {}, ["n"] * 4, "TraceScreen"),  # l3 = w5·h1 + w6·h2 + b3
-    ("backward-chain", WIDE, {}, ["n"] * 13, "TraceScreen"),  # ∂loss/∂w5, three factors
-    ("drawing", TALL, {}, ["n"] * 19, "TraceScreen"),  # ∂loss/∂h1 flowing back along w5, w7
-    ("update", WIDE, {}, ["u"], "TraceScreen"),  # w1 ← w1 − lr·∂loss/∂w1
-    ("help", (100, 30), {}, ["question_mark"], "HelpScreen"),
-    ("choices", WIDE, {}, ["c"], "ChoicesScreen"),
-    ("activations", WIDE, {}, ["a"], "ActivationsScreen"),
-    ("softmax", WIDE, {}, ["a", "down", "down", "down", "down"], "ActivationsScreen"),
-    ("losses", WIDE, {}, ["l"], "LossesScreen"),
-    ("training", WIDE, {}, ["t", "r"], "TrainingScreen"),
-    ("chain-graph", WIDE, {}, ["g", "right", "right", "right"], "ChainGraphScreen"),
-    ("modules", WIDE, {"example": "deep-sigmoid"}, ["m"], "ModuleTraceScreen"),
-    ("cnn", WIDE, {"example": "small-cnn"}, ["b"], "ModuleTraceScreen"),
+# name, size, app arguments, keys to press, the screen that must be on top, the setting
+# (dark: the default theme; light: textual-light; nocolor: NO_COLOR=1)
+Shot = tuple[str, tuple[int, int], dict[str, Any], list[str], str, str]
+SHOTS: list[Shot] = [
+    *[(name, PROJECTOR, {}, keys, "TraceScreen", "dark") for name, keys in MAIN_VIEWS],
+    *[(f"{name}-80x24", SSH, {}, keys, "TraceScreen", "dark") for name, keys in MAIN_VIEWS],
+    ("backward-chain-light", PROJECTOR, {}, ["n"] * 13, "TraceScreen", "light"),
+    ("backward-chain-nocolor", PROJECTOR, {}, ["n"] * 13, "TraceScreen", "nocolor"),
+    ("backward-chain-80x24-light", SSH, {}, ["n"] * 13, "TraceScreen", "light"),
+    ("backward-chain-80x24-nocolor", SSH, {}, ["n"] * 13, "TraceScreen", "nocolor"),
+    ("help", PROJECTOR, {}, ["question_mark"], "HelpScreen", "dark"),
+    ("choices", PROJECTOR, {}, ["c"], "ChoicesScreen", "dark"),
+    ("choices-80x24", SSH, {}, ["c"], "ChoicesScreen", "dark"),
+    ("activations", PROJECTOR, {}, ["a"], "ActivationsScreen", "dark"),
+    ("activations-nocolor", PROJECTOR, {}, ["a"], "ActivationsScreen", "nocolor"),
+    ("softmax", PROJECTOR, {}, ["a", "down", "down", "down", "down"], "ActivationsScreen", "dark"),
+    ("losses", PROJECTOR, {}, ["l"], "LossesScreen", "dark"),
+    ("training", PROJECTOR, {}, ["t", "r"], "TrainingScreen", "dark"),
+    ("chain-graph", PROJECTOR, {}, ["g", "right", "right", "right"], "ChainGraphScreen", "dark"),
+    ("modules", PROJECTOR, {"example": "deep-sigmoid"}, ["m"], "ModuleTraceScreen", "dark"),
+    ("cnn", PROJECTOR, {"example": "small-cnn"}, ["b"], "ModuleTraceScreen", "dark"),
 ]
 
 
@@ -41,10 +56,17 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause(0.05)
 
 
-async def shoot(name: str, size: tuple[int, int], kwargs: dict[str, Any], keys: list[str], top: str) -> Path:
+async def shoot(
+    name: str, size: tuple[int, int], kwargs: dict[str, Any], keys: list[str], top: str, setting: str
+) -> Path:
+    os.environ.pop("NO_COLOR", None)
+    if setting == "nocolor":
+        os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is made
     app = BptraceApp(**kwargs)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
+        if setting == "light":
+            app.theme = "textual-light"
         for key in keys:
             await pilot.press(key)
             await settle(pilot)

@@ -221,9 +221,17 @@ async def test_training_screen_cancel_and_bad_input() -> None:
     app = LessonApp(TrainingScreen(epochs=1_000_000))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
+        for _ in range(500):  # on a loaded machine the thread can take a while to start
+            if any(w.group == "train" and w.is_running for w in app.workers):
+                break
+            await pilot.pause(0.01)
         await pilot.pause(0.3)
         await pilot.press("c")
         await settle(pilot)
+        for _ in range(1000):  # a cancelled worker is marked at once; its thread stops later
+            if "training cancelled after" in screen_text(app):
+                break
+            await pilot.pause(0.01)
         text = screen_text(app)
         assert "training cancelled after" in text
         screen = app.screen

@@ -159,7 +159,10 @@ class BptraceApp(TraceApp):
         self.push_screen(ExamplesScreen(), chosen)
 
     def action_save_svg(self) -> None:
-        self.notify(f"saved {self.save_screenshot()}", title="screenshot")
+        """Save the screen (a dialog too) as SVG and say where, as an absolute path."""
+        from pathlib import Path
+
+        self.notify(f"saved {Path(self.save_screenshot()).resolve()}", title="screenshot")
 
     def action_help(self) -> None:
         bindings = [*self.screen_stack[-1].BINDINGS, *self.BINDINGS]

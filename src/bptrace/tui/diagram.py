@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from bptrace.i18n import _
@@ -107,9 +108,16 @@ class Canvas:
             self.lines[y][x] |= dirs
             self.heavy[y][x] |= heavy
 
-    def hline(self, x0: int, x1: int, y: int, heavy: bool = False) -> None:
+    def hline(self, x0: int, x1: int, y: int, heavy: bool = False, joins: int = 0) -> None:
+        """A line over x0..x1; the end cell named by ``joins`` (L: x0, R: x1) only reaches
+        towards the line (a junction on a bus), the other end runs to the cell's edge."""
         for x in range(x0, x1 + 1):
-            self.line(x, y, (L if x > x0 else 0) | (R if x < x1 else 0) or L | R, heavy)
+            dirs = L | R
+            if x == x0 and joins == L:
+                dirs = R
+            if x == x1 and joins == R:
+                dirs = L
+            self.line(x, y, dirs, heavy)
 
     def vline(self, x: int, y0: int, y1: int, heavy: bool = False) -> None:
         for y in range(min(y0, y1), max(y0, y1) + 1):
@@ -167,8 +175,6 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
         "backward": "◀ " + _("backward: gradients flow ◄─"),
         "update": "↻ " + _("update: parameters take new values"),
     }[phase]
-    if digits is not None:
-        head += " · " + _("{digits} significant digits").format(digits=digits)
     node, value = step.node, fmt_value(step.value)
     if phase == "forward":
         now = f"◉ {node} = {value}"
@@ -186,7 +192,11 @@ def legend(tr: Trace, step: Step, digits: int | None) -> list[str]:
         )
     elif ref is not None and ref.letter in ("l", "b"):
         now += "  " + _("(into {name})").format(name=tr.namer.post(ref.layer, ref.row))
-    return [head, now, _("◉ current  ━ its edge  ∂ gradient  · not yet")]
+    return [head, now, _("◉ current  ━ its edge  ∂ gradient  · not yet")] + (
+        []
+        if digits is None
+        else [_("numbers to {digits} significant digits").format(digits=digits)]
+    )
 
 
 def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
@@ -205,13 +215,13 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]
         if lab.grad is not None:
             grad = "∂ ·" if lab.grad == NOT_YET else f"∂{lab.grad}"
-            lines.append((grad, "bold underline" if lab.grad_known else "italic"))
+            lines.append((grad, "bold underline magenta" if lab.grad_known else "italic"))
         return lines
 
     def col_width(c: int, digits: int | None) -> int:
         title, names = cols[c]
         nodes = max(len(text) for n in names for text, _ in node_lines(n, digits))
-        return max(nodes, min(len(title), 8))
+        return max(nodes, min(len(title), 10))
 
     # widths: full digits if the whole network fits, else fewer, else a window of columns
     choice = None
@@ -220,14 +230,16 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
         if sum(widths) + gap * (len(cols) - 1) <= width:
             choice = (digits, gap, widths, 0, len(cols) - 1)
             break
-    if choice is None:
+    if choice is None:  # a window of columns around the step, each titled with its layer
         digits, gap = 3, 5
+        cols = [
+            (f"{title} {c}" if 0 < c < len(cols) - 1 else title, names)
+            for c, (title, names) in enumerate(cols)
+        ]
         widths = [col_width(c, digits) for c in range(len(cols))]
-        lo = hi = focus
-        if focus > 0 and step.phase != "forward" or focus == len(cols) - 1:
-            lo = focus - 1  # where the gradient comes from, or the edge's source
-        elif focus < len(cols) - 1:
-            hi = focus + 1
+        # the edges into the node come from the left; backward, its gradient from the right
+        lo = max(0, focus - 1)
+        hi = min(len(cols) - 1, focus + 1) if step.phase == "backward" else focus
 
         def span(a: int, b: int) -> int:
             marks = (2 if a > 0 else 0) + (2 if b < len(cols) - 1 else 0)
@@ -240,10 +252,19 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
                 if a >= 0 and b < len(cols) and span(a, b) <= width:
                     lo, hi, grow = a, b, True
                     break
+        while span(lo, hi) > width and hi > focus:  # too narrow even for three columns
+            hi -= 1
+        while span(lo, hi) > width and lo < focus:
+            lo += 1
         choice = (digits, gap, widths, lo, hi)
     digits, gap, widths, lo, hi = choice
 
-    wrapped = [wrap_cells(line, width) for line in legend(tr, step, digits)]
+    lines = legend(tr, step, digits)
+    if len(lines) > 3:  # the digits note: on the first line if it fits there
+        note = " · " + _("{digits} significant digits").format(digits=digits)
+        if cell_len(lines[0] + note) <= width:
+            lines = [lines[0] + note, *lines[1:3]]
+    wrapped = [wrap_cells(line, width) for line in lines]
     lines_wrapped = [w for lines in wrapped for w in lines]
     bold = set(wrapped[1])
     # rows: a title line, the neurons, the legend
@@ -297,9 +318,9 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
             y = top + offset + j * slot
             pos[name] = y
             shown.add(name)
-            for dy, (text, style) in enumerate(node_lines(name, digits)):
+            for dy, (line, style) in enumerate(node_lines(name, digits)):
                 if dy < node_h:
-                    canvas.put(xs[c], y + dy, text, style)
+                    canvas.put(xs[c], y + dy, line, style)
     if hi < len(cols) - 1:
         canvas.put(x - gap + 1, top + 1, "…", "bold")
     backward = step.phase == "backward"
@@ -319,10 +340,10 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
             if backward:
                 canvas.put(start, pos[s], "◄", "bold" if heavy else "")
                 start += 1
-            canvas.hline(start, bus, pos[s], heavy)
+            canvas.hline(start, bus, pos[s], heavy, joins=R)
         for d in dsts:
             heavy = any(e[1] == d for e in hot)
-            canvas.hline(bus, xs[c] - (2 if backward else 3), pos[d], heavy)
+            canvas.hline(bus, xs[c] - 2, pos[d], heavy, joins=L)
             if not backward:
                 canvas.put(xs[c] - 2, pos[d], "►", "bold" if heavy else "")
         for s, d in hot:

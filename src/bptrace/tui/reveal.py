@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bptrace.i18n import N_
-from bptrace.model.fmt import fmt_sig_apart, fmt_value_sig
+from bptrace.model.fmt import fmt_sig_apart, fmt_value, fmt_value_sig
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
@@ -73,18 +73,18 @@ def label(tr: Trace, reveal: Reveal, index: int, digits: int | None = None) -> L
     ``digits`` significant digits (None: in full, as the step pane writes them)."""
     name = reveal.name
 
-    def fmt_value(value: float | list[float]) -> str:
+    def num(value: float | list[float]) -> str:
         return fmt_value_sig(value, digits)
 
     if name == "lr":
-        return Label(name, fmt_value(tr.network.lr or 0.0), None, False, None)
+        return Label(name, num(tr.network.lr or 0.0), None, False, None)
     node = tr[name]
-    value = fmt_value(node.value) if index >= reveal.value_at else NOT_YET
+    value = num(node.value) if index >= reveal.value_at else NOT_YET
     grad: str | None = None
     known = False
     if reveal.grad_at is not None and node.grad is not None and index >= reveal.value_at:
         known = index >= reveal.grad_at
-        grad = fmt_value(node.grad) if known else NOT_YET
+        grad = num(node.grad) if known else NOT_YET
     updated = None
     if reveal.update_at is not None and index >= reveal.update_at and node.updated is not None:
         old = node.value

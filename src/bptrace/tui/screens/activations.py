@@ -32,7 +32,7 @@ class ActivationsScreen(Screen[None]):
     """Pick an activation on the left; its curves, formulas and notes show on the right."""
 
     DEFAULT_CSS = """
-    ActivationsScreen #act-title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    ActivationsScreen #act-title { height: 1; background: $primary-darken-3; color: $text; padding: 0 1; }
     ActivationsScreen #act-list { width: 14; height: 1fr; }
     ActivationsScreen #act-body { width: 1fr; height: 1fr; padding: 0 1; }
     ActivationsScreen #act-slope-row { height: 1; }
@@ -126,8 +126,8 @@ class ActivationsScreen(Screen[None]):
             return
         self.query_one(CurvePlot).show(
             [
-                Curve(f"{curve.name}(x)", curve.x, curve.y, "cyan"),
-                Curve("derivative (autograd)", curve.x, curve.grad, "orange"),
+                Curve(f"{curve.name}(x)", curve.x, curve.y, "cyan", "•"),
+                Curve("derivative (autograd)", curve.x, curve.grad, "orange", "+"),
             ],
             f"{curve.name} on linspace(−10, 10, 100)",
         )

@@ -29,7 +29,7 @@ class ChainGraphScreen(Screen[None]):
     """Step backward through the tiny graph's ``grad_fn`` nodes."""
 
     DEFAULT_CSS = """
-    ChainGraphScreen #chain-title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    ChainGraphScreen #chain-title { height: 1; background: $primary-darken-3; color: $text; padding: 0 1; }
     ChainGraphScreen #chain-body { height: 1fr; padding: 0 1; }
     ChainGraphScreen #chain-forward { height: auto; }
     ChainGraphScreen #chain-result { height: auto; margin-top: 1; }

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Label, RadioSet
+from textual.widgets import Button, Checkbox, Label, RadioSet, Static
 
 from bptrace.model.choices import HIDDEN, Choices
 from bptrace.model.network import ACTIVATIONS, LOSSES
@@ -39,7 +39,7 @@ class ChoicesScreen(ModalScreen[Choices | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):  # scrolls when the terminal is short
-            yield Label(
+            yield Static(  # a Static wraps in a narrow dialog, where a Label is cut
                 "Change the network, then Apply (Tab moves, arrows + Enter pick, Esc cancels)"
             )
             with Horizontal(id="choice-sets"):
@@ -56,7 +56,7 @@ class ChoicesScreen(ModalScreen[Choices | None]):
                 self.current.train_biases,
                 id="choice-biases",
             )
-            yield Label("", id="choice-warnings")
+            yield Static("", id="choice-warnings")
             yield Button("Apply and retrace", id="apply", variant="primary")
 
     def on_mount(self) -> None:
@@ -78,7 +78,7 @@ class ChoicesScreen(ModalScreen[Choices | None]):
     def show_warnings(self) -> None:
         warnings = self.chosen().warnings()
         text = "\n".join(f"⚠ {w}" for w in warnings) if warnings else "✓ these choices pair well"
-        self.query_one("#choice-warnings", Label).update(text)
+        self.query_one("#choice-warnings", Static).update(text)
 
     @on(Button.Pressed, "#apply")
     def apply(self) -> None:

@@ -23,7 +23,7 @@ class EpochTraceScreen(Screen[None]):
     """The steps of ``trace``, one option each: what it computes, its formula and numbers."""
 
     DEFAULT_CSS = """
-    EpochTraceScreen #epoch-title { height: auto; background: $primary; color: $text; padding: 0 1; }
+    EpochTraceScreen #epoch-title { height: auto; background: $primary-darken-3; color: $text; padding: 0 1; }
     EpochTraceScreen #epoch-steps { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -47,7 +47,7 @@ class LossesScreen(Screen[None]):
     """Pick a loss on the left; edit predictions, targets (and beta) on the right."""
 
     DEFAULT_CSS = """
-    LossesScreen #loss-title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    LossesScreen #loss-title { height: 1; background: $primary-darken-3; color: $text; padding: 0 1; }
     LossesScreen #loss-list { width: 17; height: 1fr; }
     LossesScreen #loss-body { width: 1fr; height: 1fr; padding: 0 1; }
     LossesScreen .field { height: 1; }

@@ -154,7 +154,7 @@ class TraceScreen(Screen[None]):
     def action_read_only(self) -> None:
         self.editable_now()  # says why editing is not possible
 
-    def loading(self) -> bool:
+    def still_loading(self) -> bool:
         """True (after saying so) while the trace is still being made."""
         if self.trace is None:
             self.notify(_("the trace is still loading…"), severity="warning")
@@ -165,15 +165,15 @@ class TraceScreen(Screen[None]):
 
     # -- moving -----------------------------------------------------------------------------
     def action_step(self, delta: int) -> None:
-        if not self.loading() and self.trace is not None:
+        if not self.still_loading() and self.trace is not None:
             self.index = max(0, min(self.index + delta, len(self.trace.steps) - 1))
 
     def action_go(self, where: int) -> None:
-        if not self.loading() and self.trace is not None:
+        if not self.still_loading() and self.trace is not None:
             self.index = where % len(self.trace.steps)
 
     def action_phase(self, phase: str) -> None:
-        if self.loading() or self.trace is None:
+        if self.still_loading() or self.trace is None:
             return
         start = self.trace.steps.phase_start(phase)
         if start is None:

@@ -43,7 +43,7 @@ class TrainingScreen(Screen[None]):
     """
 
     DEFAULT_CSS = """
-    TrainingScreen #train-title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    TrainingScreen #train-title { height: 1; background: $primary-darken-3; color: $text; padding: 0 1; }
     TrainingScreen #train-form { height: 1; padding: 0 1; }
     TrainingScreen #train-form Label { width: auto; }
     TrainingScreen #train-n { width: 9; }

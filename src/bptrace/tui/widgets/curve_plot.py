@@ -22,6 +22,9 @@ class Curve:
     x: Sequence[float]
     y: Sequence[float]
     color: str = "cyan"
+    marker: str = "braille"
+    """plotext's marker: give each curve of a plot its own (``•``, ``+``), so the curves stay
+    apart without colour (NO_COLOR, a monochrome projector); the legend shows each marker."""
 
 
 class CurvePlot(PlotextPlot):
@@ -53,7 +56,7 @@ class CurvePlot(PlotextPlot):
             plt.xlabel(xlabel)
         for curve in curves:
             ys = [math.log10(v) if log_y and v > 0 else v for v in curve.y]
-            plt.plot(list(curve.x), ys, label=curve.label, marker="braille", color=curve.color)
+            plt.plot(list(curve.x), ys, label=curve.label, marker=curve.marker, color=curve.color)
         if marker is not None:
             plt.vline(marker, "red")
         if log_y:

@@ -17,7 +17,7 @@ class ModuleStepBar(Static):
     """Two lines or so at the top; ``text`` holds what it shows, as plain text."""
 
     DEFAULT_CSS = """
-    ModuleStepBar { height: auto; max-height: 4; background: $primary; color: $text; padding: 0 1; }
+    ModuleStepBar { height: auto; max-height: 4; background: $primary-darken-3; color: $text; padding: 0 1; }
     """
 
     def __init__(self, title: str, *, id: str | None = None) -> None:

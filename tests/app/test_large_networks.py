@@ -1,0 +1,90 @@
+"""Networks too wide or too deep for the pane at 100×30: the drawing shows the part around the
+current step, and the node being computed is always inside it, in every phase."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import main, ready
+from fit_helpers import scrolling
+
+from bptrace.model.spec import parse_spec_text
+from bptrace.tui.app import BptraceApp
+from bptrace.tui.diagram import draw, main_node
+from bptrace.tui.widgets.network_drawing import NetworkDrawing
+from bptrace.tui.widgets.network_tree import NetworkTree
+
+WIDE = """
+name = "wide 8-12-12-6"
+layers = [8, 12, 12, 6]
+activation = "tanh"
+output_activation = "sigmoid"
+loss = "mse"
+lr = 0.1
+inputs = [0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8]
+targets = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+seed = 1
+"""
+DEEP = """
+name = "deep, 6 hidden layers"
+layers = [2, 3, 3, 3, 3, 3, 3, 2]
+activation = "sigmoid"
+output_activation = "sigmoid"
+loss = "mse"
+lr = 0.5
+inputs = [0.05, 0.10]
+targets = [0.01, 0.99]
+seed = 2
+"""
+
+
+@pytest.mark.parametrize("text", [WIDE, DEEP], ids=["wide 8-12-12-6", "deep 6 hidden"])
+async def test_the_current_node_is_always_drawn(text: str) -> None:
+    app = BptraceApp(spec=parse_spec_text(text, "net.toml"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        screen = main(app)
+        tr = screen.trace
+        assert tr is not None
+        drawing = app.screen.query_one(NetworkDrawing)
+        reveals = app.screen.query_one(NetworkTree).reveals
+        width, height = drawing.content_size.width, drawing.budget()
+        assert width > 30 and height >= 10
+        phases = set()
+        # every step, laid out at the pane's own size
+        for step in tr.steps:
+            picture = draw(tr, step, reveals, width, height)
+            node = main_node(tr, step)
+            assert node in picture.shown, f"step {step.index + 1} ({step.phase} {step.node})"
+            assert f"◉ {node}" in picture.plain
+            assert max(len(line) for line in picture.plain.splitlines()) <= width
+            assert len(picture.plain.splitlines()) <= height
+            phases.add(step.phase)
+        assert phases == {"forward", "backward", "update"}
+        # and on screen, stepping by keys through each phase
+        for key in ("f", "b", "u"):
+            await pilot.press(key)
+            for _ in range(6):
+                await pilot.press("n")
+                await pilot.pause()
+                step = tr.steps[screen.index]
+                assert f"◉ {main_node(tr, step)}" in drawing.text
+                assert scrolling(app) == []
+        await pilot.press("end")
+        await pilot.pause()
+        assert f"◉ {main_node(tr, tr.steps[-1])}" in drawing.text
+
+
+async def test_off_screen_parts_are_marked() -> None:
+    app = BptraceApp(spec=parse_spec_text(WIDE, "net.toml"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        text = app.screen.query_one(NetworkDrawing).text
+        assert "⋮" in text and "more" in text  # rows above or below the window
+    app = BptraceApp(spec=parse_spec_text(DEEP, "net.toml"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        await pilot.press(*["n"] * 14)  # l9, in the third hidden layer
+        await pilot.pause()
+        text = app.screen.query_one(NetworkDrawing).text
+        assert "…" in text.splitlines()[2]  # columns to the left and right are off-screen
+        assert "sigmoid 2" in text  # windowed columns say which layer they are
