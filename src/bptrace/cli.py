@@ -13,6 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bptrace.clisource import merge_sources, note_default_detail
+from bptrace.cli_lang import add_lang_option, take_lang, use_language
+from bptrace.cli_worksheet import add_parser as add_worksheet_parser
+from bptrace.cli_worksheet import cmd_worksheet
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.serve.command import add_serve, cmd_serve
 
@@ -25,7 +29,10 @@ class Parser(argparse.ArgumentParser):
     """argparse, but errors are one line: ``bptrace: error: ...`` and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"bptrace: error: {message} (see bptrace --help)\n")
+        self.exit(
+            2,
+            "bptrace: error: " + _("{message} (see bptrace --help)").format(message=message) + "\n",
+        )
 
 
 def _epochs(text: str) -> int:
@@ -33,10 +40,10 @@ def _epochs(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number of epochs, got {text!r}"
+            _("expected a whole number of epochs, got {text!r}").format(text=text)
         ) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+        raise argparse.ArgumentTypeError(_("must be >= 0, got {value}").format(value=value))
     return value
 
 
@@ -44,9 +51,13 @@ def _lr(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("expected a number, got {text!r}").format(text=text)
+        ) from None
     if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        raise argparse.ArgumentTypeError(
+            _("must be a positive number, got {text}").format(text=text)
+        )
     return value
 
 
@@ -57,80 +68,87 @@ def _add_source(p: argparse.ArgumentParser, top: str = "") -> None:
         "--spec",
         dest=f"{top}spec",
         metavar="FILE",
-        help="network spec (TOML); default: the classic 2-2-2 network",
+        help=_("network spec (TOML); default: the classic 2-2-2 network"),
     )
     group.add_argument(
         "--example",
         dest=f"{top}example",
         metavar="NAME",
-        help="a built-in example (see --list-examples)",
+        help=_("a built-in example (see --list-examples)"),
     )
     group.add_argument(
         "--model",
         dest=f"{top}model",
         metavar="FILE.py:FUNCTION",
-        help="your own model: FUNCTION() returns (model, inputs, targets, loss_fn); "
-        "this RUNS the Python file, as pytest would",
+        help=_(
+            "your own model: FUNCTION() returns (model, inputs, targets, loss_fn); "
+            "this RUNS the Python file, as pytest would"
+        ),
     )
     p.add_argument(
         "--state",
         dest=f"{top}state",
         metavar="FILE.pt",
-        help="with --model: load this state dict (weights only)",
+        help=_("with --model: load this state dict (weights only)"),
     )
     p.add_argument(
         "--lr",
         dest=f"{top}lr",
         type=_lr,
         metavar="LR",
-        help="with --model: also record one SGD step's update",
+        help=_("with --model: also record one SGD step's update"),
     )
 
 
 def build_parser() -> Parser:
     parser = Parser(
         prog="bptrace",
-        description="Watch backpropagation happen, one chain-rule factor at a time.",
-        epilog="With no command, opens the app on the classic 2-2-2 network (or --spec FILE).",
+        description=_("Watch backpropagation happen, one chain-rule factor at a time."),
+        epilog=_("With no command, opens the app on the classic 2-2-2 network (or --spec FILE)."),
     )
     parser.add_argument("--version", action="version", version="bptrace 0.1.0")
     parser.add_argument(
-        "--list-examples", action="store_true", help="list the built-in examples and exit"
+        "--list-examples", action="store_true", help=_("list the built-in examples and exit")
     )
     _add_source(parser, top="top_")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("export", help="write the trace as JSON (stdout, or -o FILE)")
+    p = sub.add_parser("export", help=_("write the trace as JSON (stdout, or -o FILE)"))
     _add_source(p)
     p.add_argument(
         "--epochs",
         type=_epochs,
         default=0,
         metavar="N",
-        help="also train N SGD steps and record the loss curve",
+        help=_("also train N SGD steps and record the loss curve"),
     )
     p.add_argument(
         "--detail",
         choices=["scalars", "tensors"],
         default="auto",
-        help="per-scalar nodes and steps, or per-layer tensors only (default: scalars up to 10,000 numbers)",
+        help=_(
+            "per-scalar nodes and steps, or per-layer tensors only "
+            "(default: scalars up to 10,000 numbers)"
+        ),
     )
     p.add_argument(
-        "-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout"
+        "-o", "--output", metavar="FILE", help=_("write here (atomically) instead of stdout")
     )
-    p = sub.add_parser("explain", help="print the chain rule for ∂loss/∂NAME")
-    p.add_argument("name", metavar="NAME", help="a quantity: i1, w5, b3, l2, h1, o1, loss, ...")
+    p = sub.add_parser("explain", help=_("print the chain rule for ∂loss/∂NAME"))
+    p.add_argument("name", metavar="NAME", help=_("a quantity: i1, w5, b3, l2, h1, o1, loss, ..."))
     p.add_argument(
-        "--matrix", action="store_true", help="the layer holding NAME in matrix form, with shapes"
+        "--matrix", action="store_true", help=_("the layer holding NAME in matrix form, with shapes")
     )
     _add_source(p)
     from bptrace.check_cli import add_parser as add_check
 
     add_check(sub, _add_source)
-    p = sub.add_parser("quiz", help="the app with every step's value hidden until you answer it")
+    p = sub.add_parser("quiz", help=_("the app with every step's value hidden until you answer it"))
     _add_source(p)
-    p = sub.add_parser("view", help="open the app over an exported trace (read-only, no torch)")
+    p = sub.add_parser("view", help=_("open the app over an exported trace (read-only, no torch)"))
     p.add_argument("file", metavar="FILE.json")
     add_serve(sub)
+    add_worksheet_parser(sub, _add_source)
+    add_lang_option(parser)
     return parser
 
 
@@ -138,7 +156,9 @@ def _check_model_options(args: argparse.Namespace) -> None:
     if getattr(args, "model", None) is None:
         for option in ("state", "lr"):
             if getattr(args, option, None) is not None:
-                raise BptraceError(f"--{option} needs --model FILE.py:FUNCTION")
+                raise BptraceError(
+                    _("--{option} needs --model FILE.py:FUNCTION").format(option=option)
+                )
 
 
 def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace | ModuleTrace:
@@ -163,7 +183,12 @@ def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace | ModuleT
 
 def _progress_printer() -> Callable[[int, int], None]:
     def show(done: int, total: int) -> None:
-        sys.stderr.write(f"\rtraining: {done}/{total} SGD steps ({100 * done // total}%)")
+        sys.stderr.write(
+            "\r"
+            + _("training: {done}/{total} SGD steps ({percent}%)").format(
+                done=done, total=total, percent=100 * done // total
+            )
+        )
         sys.stderr.flush()
 
     return show
@@ -211,7 +236,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     explain(tr, args.name, console)
     flags = check(tr)
     if flags:
-        console.print("\ngradient health of this network:")
+        console.print("\n" + _("gradient health of this network:"))
         for flag in flags:
             console.print(f"  {flag.line()}")
     return 0
@@ -241,7 +266,9 @@ def cmd_app(args: argparse.Namespace, quiz: bool = False) -> int:
         return 0
     _check_model_options(args)
     if args.model:  # load and trace before the screen opens: a bad model is one line here
-        why = f"{args.model} is your own Python code: change it there and run bptrace again"
+        why = _("{model} is your own Python code: change it there and run bptrace again").format(
+            model=args.model
+        )
         ref = (args.model, args.state, args.lr)  # the module and head views load it again
         return run_app(
             trace=load_trace_for(args), title=args.model, read_only=why, model_ref=ref, quiz=quiz
@@ -250,7 +277,9 @@ def cmd_app(args: argparse.Namespace, quiz: bool = False) -> int:
         from bptrace.model.catalog import EXAMPLES
 
         if args.example not in EXAMPLES:
-            raise BptraceError(f"unknown example {args.example!r} (see --list-examples)")
+            raise BptraceError(
+                _("unknown example {name!r} (see --list-examples)").format(name=args.example)
+            )
         return run_app(example=args.example, quiz=quiz)
     if args.spec:
         from bptrace.model.spec import read_spec
@@ -264,7 +293,7 @@ def run_app(**kwargs: Any) -> int:
         from bptrace.tui.app import run  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         raise BptraceError(
-            "the app is not available in this build; try `bptrace explain w5`"
+            _("the app is not available in this build; try `bptrace explain w5`")
         ) from None
     return int(run(**kwargs))
 
@@ -275,6 +304,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return run_check(args)
 
 
+def _cmd_worksheet(args: argparse.Namespace) -> int:
+    from bptrace.model.outfile import check_target
+
+    return cmd_worksheet(args, load_trace_for, check_target)
+
+
 COMMANDS = {
     "export": cmd_export,
     "explain": cmd_explain,
@@ -282,6 +317,7 @@ COMMANDS = {
     "check": cmd_check,
     "quiz": cmd_quiz,
     "serve": cmd_serve,
+    "worksheet": _cmd_worksheet,
     None: cmd_app,
 }
 
@@ -291,6 +327,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bptrace.model.quote import one_line
 
+    try:
+        use_language(None)
+        argv, lang = take_lang(sys.argv[1:] if argv is None else argv)
+        use_language(lang)
+    except BptraceError as exc:
+        print(f"bptrace: error: {one_line(str(exc), 300 - 16)}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         merge_sources(args)
@@ -302,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bptrace: error: {one_line(str(exc), 300 - 16)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("bptrace: interrupted", file=sys.stderr)
+        print("bptrace: " + _("interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

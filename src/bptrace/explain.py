@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bptrace.model.describe import step_lines
+from bptrace.i18n import _
+from bptrace.model.describe import phase_name, step_lines, term_label
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 from bptrace.model.steps import Step
@@ -21,19 +22,27 @@ STYLES = {"lhs": "bold", "eq": "", "term": "dim", "check": "green"}
 def explain(tr: Trace, name: str, console: Console) -> None:
     """Print the forward step that computes ``name``, its backward step, and its update."""
     if name not in tr:
-        raise BptraceError(f"unknown name {name!r} (this network has {tr.describe_names()})")
+        raise BptraceError(
+            _("unknown name {name!r} (this network has {names})").format(
+                name=name, names=tr.describe_names()
+            )
+        )
     node = tr[name]
     net = tr.network
-    title = net.name or "model"
-    console.print(
-        Text(
-            f"{name} in {title} ({net.dtype}, sizes {'-'.join(map(str, net.sizes))}, loss {net.loss.name})",
-            style="bold",
-        )
+    title = net.name or _("model")
+    head = _("{name} in {title} ({dtype}, sizes {sizes}, loss {loss})").format(
+        name=name,
+        title=title,
+        dtype=net.dtype,
+        sizes="-".join(map(str, net.sizes)),
+        loss=net.loss.name,
     )
+    console.print(Text(head, style="bold"))
+    grad = fmt_value(node.grad) if node.grad is not None else _("none (targets are constants)")
     console.print(
-        f"value: {fmt_value(node.value)}   gradient ∂loss/∂{name}: "
-        f"{fmt_value(node.grad) if node.grad is not None else 'none (targets are constants)'}"
+        _("value: {value}   gradient {target}: {grad}").format(
+            value=fmt_value(node.value), target=f"∂loss/∂{name}", grad=grad
+        )
     )
     for note in tr.warnings:
         console.print(Text(f"note: {note}", style="dim"))
@@ -47,10 +56,13 @@ def explain(tr: Trace, name: str, console: Console) -> None:
         shown = True
         step = steps[index]
         console.print()
-        console.print(Text(f"{phase} step {index + 1} / {len(steps)}", style="underline"))
+        where = _("{phase} step {number} / {total}").format(
+            phase=phase_name(phase), number=index + 1, total=len(steps)
+        )
+        console.print(Text(where, style="underline"))
         _print_step(step, rtol, console)
     if not shown:
-        console.print("\n(no step computes this quantity: it is given)")
+        console.print("\n" + _("(no step computes this quantity: it is given)"))
 
 
 def _print_step(step: Step, rtol: float, console: Console) -> None:
@@ -62,12 +74,12 @@ def _print_step(step: Step, rtol: float, console: Console) -> None:
         console.print(Text(indent + line.text, style=style))
     if step.phase == "backward" and step.factors:
         table = Table(box=None, padding=(0, 2), show_edge=False)
-        table.add_column("term" if len(step.terms) > 1 else "", style="dim")
-        table.add_column("factor")
-        table.add_column("formula")
-        table.add_column("value", justify="right")
+        table.add_column(_("term") if len(step.terms) > 1 else "", style="dim")
+        table.add_column(_("factor"))
+        table.add_column(_("formula"))
+        table.add_column(_("value"), justify="right")
         for f in step.factors:
-            label = step.terms[f.term].label if len(step.terms) > 1 else ""
+            label = term_label(step.terms[f.term].label) if len(step.terms) > 1 else ""
             table.add_row(label, f.name, f.formula, fmt_value(f.value))
         console.print()
         console.print(table)

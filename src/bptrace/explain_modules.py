@@ -7,9 +7,11 @@ colour.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt
 from bptrace.model.health import Flag, check
@@ -19,10 +21,19 @@ from bptrace.model.modules import ROOT, ModuleCall, ModuleTrace, ParamInfo, Tens
 def explain_module(tr: ModuleTrace, name: str, console: Console) -> None:
     """Print what the trace knows of ``name``, its steps, and its health flags."""
     if name not in tr and name != ROOT:
-        raise BptraceError(f"unknown name {name!r} (this model has {tr.describe_names()})")
+        raise BptraceError(
+            _("unknown name {name!r} (this model has {names})").format(
+                name=name, names=tr.describe_names()
+            )
+        )
     m = tr.model
     console.print(
-        Text(f"{name} in {m.name or m.type} ({m.type}, {m.dtype}, loss {m.loss})", style="bold")
+        Text(
+            _("{name} in {title} ({type}, {dtype}, loss {loss})").format(
+                name=name, title=m.name or m.type, type=m.type, dtype=m.dtype, loss=m.loss
+            ),
+            style="bold",
+        )
     )
     flags = check(tr)
     calls = _calls_for(tr, name)
@@ -47,50 +58,66 @@ def _calls_for(tr: ModuleTrace, name: str) -> list[ModuleCall]:
 
 
 def _stats_lines(rows: list[tuple[str, TensorInfo | None]], console: Console) -> None:
-    width = max(len(label) for label, _ in rows)
+    width = max(cell_len(label) for label, _t in rows)
     for label, t in rows:
+        pad = label + " " * (width - cell_len(label))
         if t is None:
-            console.print(f"  {label.ljust(width)}  none (no gradient flows here)")
+            console.print(f"  {pad}  " + _("none (no gradient flows here)"))
             continue
-        shape = "×".join(map(str, t.shape)) or "scalar"
-        console.print(f"  {label.ljust(width)}  {shape} {t.dtype}  {t.stats.short()}")
+        shape = "×".join(map(str, t.shape)) or _("scalar")
+        console.print(f"  {pad}  {shape} {t.dtype}  {t.stats.short()}")
 
 
 def _print_call(tr: ModuleTrace, call: ModuleCall, console: Console) -> None:
     console.print()
-    ins = ", ".join("×".join(map(str, s)) for s in call.inputs) or "nothing"
-    outs = ", ".join("×".join(map(str, p.value.shape)) for p in call.outputs) or "nothing"
-    console.print(Text(f"call {call.name} ({call.type})", style="underline"))
-    console.print(f"  forward: {ins} → {outs}")
+    ins = ", ".join("×".join(map(str, s)) for s in call.inputs) or _("nothing")
+    outs = ", ".join("×".join(map(str, p.value.shape)) for p in call.outputs) or _("nothing")
+    console.print(
+        Text(_("call {name} ({type})").format(name=call.name, type=call.type), style="underline")
+    )
+    console.print("  " + _("forward: {inputs} → {outputs}").format(inputs=ins, outputs=outs))
     rows: list[tuple[str, TensorInfo | None]] = []
     for k, out in enumerate(call.outputs):
-        label = "output" if len(call.outputs) == 1 else f"output {k + 1}"
+        label = _("output") if len(call.outputs) == 1 else _("output {n}").format(n=k + 1)
         rows += [(label, out.value), (f"∂loss/∂{label}", out.grad)]
     if call.index == 1:
         for p in tr.params_of(call.path):
             rows += [(p.name, p.value), (f"∂loss/∂{p.name}", p.grad)]
     _stats_lines(rows, console)
     if call.dead is not None:
-        console.print(f"  dead units (0 for every sample): {100 * call.dead:.1f}%")
+        console.print(
+            "  "
+            + _("dead units (0 for every sample): {percent}%").format(
+                percent=f"{100 * call.dead:.1f}"
+            )
+        )
 
 
 def _print_param(tr: ModuleTrace, p: ParamInfo, console: Console) -> None:
     console.print()
-    console.print(Text(f"parameter {p.name} of {p.module or ROOT}", style="underline"))
-    rows: list[tuple[str, TensorInfo | None]] = [("value", p.value), ("∂loss/∂value", p.grad)]
+    console.print(
+        Text(
+            _("parameter {name} of {module}").format(name=p.name, module=p.module or ROOT),
+            style="underline",
+        )
+    )
+    rows: list[tuple[str, TensorInfo | None]] = [
+        (_("value"), p.value),
+        ("∂loss/∂" + _("value"), p.grad),
+    ]
     if p.updated is not None:
-        rows.append((f"after SGD (lr {fmt(tr.model.lr or 0.0)})", p.updated))
+        rows.append((_("after SGD (lr {lr})").format(lr=fmt(tr.model.lr or 0.0)), p.updated))
     _stats_lines(rows, console)
     if not p.trainable:
-        console.print("  frozen (requires_grad=False): not updated")
+        console.print("  " + _("frozen (requires_grad=False): not updated"))
 
 
 def _print_flags(flags: list[Flag], console: Console) -> None:
     console.print()
     if not flags:
-        console.print("gradient health: ✓ no problem found")
+        console.print(_("gradient health: ✓ no problem found"))
         return
-    console.print(Text("gradient health:", style="bold"))
+    console.print(Text(_("gradient health:"), style="bold"))
     for f in flags:
         console.print(
             Text(f"  {f.line()}", style="bold red" if f.severity == "error" else "yellow")

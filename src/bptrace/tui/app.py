@@ -12,6 +12,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from bptrace.i18n import N_
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import read_spec
 from bptrace.tui.classroom import Classroom, served_why
@@ -42,57 +43,57 @@ class BptraceApp(TraceApp):
         Binding(
             "a",
             "lesson('activations')",
-            "Acts",
+            N_("Acts"),
             show=False,
-            tooltip="activation functions and their derivatives",
+            tooltip=N_("activation functions and their derivatives"),
         ),
         Binding(
             "l",
             "lesson('losses')",
-            "Losses",
+            N_("Losses"),
             show=False,
-            tooltip="loss functions on worked examples",
+            tooltip=N_("loss functions on worked examples"),
         ),
         Binding(
             "t",
             "training",
-            "Train",
+            N_("Train"),
             show=False,
-            tooltip="train N SGD steps, open the trace at any epoch",
+            tooltip=N_("train N SGD steps, open the trace at any epoch"),
         ),
         Binding(
             "g",
             "lesson('chain')",
-            "Graph",
+            N_("Graph"),
             show=False,
-            tooltip="the chain rule on the course's tiny grad_fn graph",
+            tooltip=N_("the chain rule on the course's tiny grad_fn graph"),
         ),
-        Binding("o", "examples", "Examples", show=False, tooltip="open a built-in example"),
+        Binding("o", "examples", N_("Examples"), show=False, tooltip=N_("open a built-in example")),
         Binding(
             "v",
             "neurons",
-            "Neurons",
+            N_("Neurons"),
             show=False,
-            tooltip="per-neuron view of the model's Linear head (from the module view)",
+            tooltip=N_("per-neuron view of the model's Linear head (from the module view)"),
         ),
         Binding(
             "m",
             "modules",
-            "Modules",
+            N_("Modules"),
             show=False,
-            tooltip="per-module view: shapes, statistics, gradient health",
+            tooltip=N_("per-module view: shapes, statistics, gradient health"),
         ),
         Binding(
             "ctrl+s",
             "save_svg",
-            "SVG",
-            tooltip="save an SVG screenshot (in dialogs too)",
+            N_("SVG"),
+            tooltip=N_("save an SVG screenshot (in dialogs too)"),
             show=False,
             priority=True,
         ),
-        Binding("j", "follow", "Follow", tooltip="in a class: follow the teacher, or stop"),
-        Binding("question_mark", "help", "Help", tooltip="every key", id="help"),
-        Binding("q", "quit", "Quit", tooltip="quit", id="quit"),
+        Binding("j", "follow", N_("Follow"), tooltip=N_("in a class: follow the teacher, or stop")),
+        Binding("question_mark", "help", N_("Help"), tooltip=N_("every key"), id="help"),
+        Binding("q", "quit", N_("Quit"), tooltip=N_("quit"), id="quit"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -12,13 +12,15 @@ Pure layout (Rich ``Text`` only, no Textual): :func:`draw` is what the widget sh
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 
+from bptrace.i18n import _
 from bptrace.model.fmt import fmt_value
+from bptrace.tui.cells import wrap_cells
 from bptrace.tui.reveal import NOT_YET, Reveal, label
 
 if TYPE_CHECKING:
@@ -169,9 +171,9 @@ def legend(tr: Trace, step: Step, digits: int | None, known: bool = True) -> lis
     second line; ``?`` when ``known`` is False: a quiz question), and the marks."""
     phase = step.phase
     head = {
-        "forward": "▶ forward: values flow ─►",
-        "backward": "◀ backward: gradients flow ◄─",
-        "update": "↻ update: parameters take new values",
+        "forward": "▶ " + _("forward: values flow ─►"),
+        "backward": "◀ " + _("backward: gradients flow ◄─"),
+        "update": "↻ " + _("update: parameters take new values"),
     }[phase]
     node, value = step.node, fmt_value(step.value) if known else "?"
     if phase == "forward":
@@ -179,15 +181,21 @@ def legend(tr: Trace, step: Step, digits: int | None, known: bool = True) -> lis
     elif phase == "backward":
         now = f"◉ ∂loss/∂{node} = {value}"
     else:
-        now = f"↻ update {node}: {fmt_value(tr[node].value)} → new value {value}"
+        now = "↻ " + _("update {name}: {old} → new value {new}").format(
+            name=node, old=fmt_value(tr[node].value), new=value
+        )
     ref = tr.namer.resolve(node)
     if ref is not None and ref.letter == "w":
         src, dst = tr.namer.layer_input(ref.layer, ref.col), tr.namer.post(ref.layer, ref.row)
-        now += f"  (edge {node}: {src} → {dst})"
+        now += "  " + _("(edge {name}: {source} → {target})").format(
+            name=node, source=src, target=dst
+        )
     elif ref is not None and ref.letter in ("l", "b"):
-        now += f"  (into {tr.namer.post(ref.layer, ref.row)})"
-    return [head, now, "◉ current  ━ its edge  ∂ gradient  · not yet"] + (
-        [] if digits is None else [f"numbers to {digits} significant digits"]
+        now += "  " + _("(into {name})").format(name=tr.namer.post(ref.layer, ref.row))
+    return [head, now, _("◉ current  ━ its edge  ∂ gradient  · not yet")] + (
+        []
+        if digits is None
+        else [_("numbers to {digits} significant digits").format(digits=digits)]
     )
 
 
@@ -276,10 +284,10 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
 
     lines = legend(tr, step, digits, _known(reveals, step))
     if len(lines) > 3:  # the digits note: on the first line if it fits there
-        note = f" · {lines[3].removeprefix('numbers to ')}"
-        if len(lines[0] + note) <= width:
+        note = " · " + _("{digits} significant digits").format(digits=digits)
+        if cell_len(lines[0] + note) <= width:
             lines = [lines[0] + note, *lines[1:3]]
-    wrapped = [textwrap.wrap(line, width) for line in lines]
+    wrapped = [wrap_cells(line, width) for line in lines]
     lines_wrapped = [w for lines in wrapped for w in lines]
     bold = set(wrapped[1])
     # rows: a title line, the neurons, the legend

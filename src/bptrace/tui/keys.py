@@ -10,17 +10,19 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from bptrace.i18n import N_, _
+
 TREE_KEYS = [
-    ("↑ / ↓", "move in the tree (jumps to the step that computes the node)"),
-    ("space", "open / close a group in the tree"),
-    ("tab", "move focus between panes"),
+    ("↑ / ↓", N_("move in the tree (jumps to the step that computes the node)")),
+    ("space", N_("open / close a group in the tree")),
+    ("tab", N_("move focus between panes")),
 ]
 
 
 def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     """``(key, what it does)`` for each Binding: its tooltip, or its description."""
     return [
-        (b.key.replace("question_mark", "?").replace(",", " / "), b.tooltip or b.description)
+        (b.key.replace("question_mark", "?").replace(",", " / "), _(b.tooltip or b.description))
         for b in bindings
         if isinstance(b, Binding) and (b.tooltip or b.description)  # no text: an alias
     ]
@@ -32,7 +34,7 @@ def palette_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemComma
         for b in owner.BINDINGS:
             if isinstance(b, Binding) and b.action != "quit" and (b.tooltip or b.description):
                 yield SystemCommand(
-                    b.tooltip or b.description,
-                    f"key: {b.key}",
+                    _(b.tooltip or b.description),
+                    _("key: {key}").format(key=b.key),
                     lambda a=b.action, o=owner: o.run_action(a),
                 )

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bptrace.i18n import N_
 from bptrace.model.fmt import fmt_sig_apart, fmt_value, fmt_value_sig
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
 GIVEN = -1  # known from the start (inputs, targets, parameters)
-NOT_YET = "not yet computed"
+NOT_YET = N_("not yet computed")
 SAMPLES_SHOWN = 4  # a label shows the first few samples of a batch: ``[a, b, c, d, … 64 samples]``
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bptrace.i18n import _
+
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
@@ -47,7 +49,7 @@ class TreeLayout:
     def top(self) -> list[Child]:
         """The groups directly under the root, as the tree opens."""
         net = self.net
-        out = [Child("input", ("input",), expand=True)]
+        out = [Child(_("input"), ("input",), expand=True)]
         for k in range(1, net.depth + 1):
             n_in, n_out = net.sizes[k - 1], net.sizes[k]
             expand = not self.big(k) or k == 1
@@ -75,13 +77,13 @@ class TreeLayout:
         kind, k = key[0], int(key[1])
         if kind == "linear":
             big = self.big(k)
-            out = [Child("weights", ("weights", k), expand=not big)]
+            out = [Child(_("weights"), ("weights", k), expand=not big)]
             if self.net.has_bias[k - 1]:
-                out.append(Child("biases", ("biases", k), expand=not big))
-            return [*out, Child("pre-activations", ("pre", k), expand=True)]
+                out.append(Child(_("biases"), ("biases", k), expand=not big))
+            return [*out, Child(_("pre-activations"), ("pre", k), expand=True)]
         if kind == "weights":  # a big layer: one group per neuron, the weights into it
             return [
-                Child(f"into {self.namer.pre(k, r)}", ("into", k, r))
+                Child(_("into {name}").format(name=self.namer.pre(k, r)), ("into", k, r))
                 for r in range(self.net.sizes[k])
             ]
         raise KeyError(key)

@@ -17,13 +17,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from bptrace.model.edit import parse_number
 from bptrace.model.errors import BptraceError
 from bptrace.model.lesson import FORMULAS, LESSON_ACTIVATIONS, NOTES, ActivationCurve, SoftmaxDemo
 from bptrace.tui.widgets.curve_plot import Curve, CurvePlot
+from bptrace.tui.widgets.footer import Footer
 from bptrace.tui.widgets.softmax_panel import SoftmaxPanel
 
 

@@ -17,10 +17,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from bptrace.model.fmt import fmt
 from bptrace.model.lesson import CHAIN_B_WHY, ChainGraph
+from bptrace.tui.widgets.footer import Footer
 from bptrace.tui.widgets.graph_walk import GraphWalk
 
 

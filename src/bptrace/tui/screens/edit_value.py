@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from bptrace.i18n import N_, _
 from bptrace.model.edit import parse_number
 from bptrace.model.errors import BptraceError
 
@@ -22,7 +23,7 @@ from bptrace.model.errors import BptraceError
 class EditValueScreen(ModalScreen[float | None]):
     """Ask for a new value of ``name``; ``check`` may refuse a number (raise BptraceError)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(
         self, name: str, current: str, check: Callable[[float], None] | None = None
@@ -35,7 +36,9 @@ class EditValueScreen(ModalScreen[float | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(
-                f"New value for {self.value_name} (now {self.current}); Enter to retrace, Esc to cancel"
+                _("New value for {name} (now {value}); Enter to retrace, Esc to cancel").format(
+                    name=self.value_name, value=self.current
+                )
             )
             yield Input(self.current, id="value")
             yield Label("", id="error")

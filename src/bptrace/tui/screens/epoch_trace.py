@@ -9,11 +9,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from bptrace.model.fmt import fmt, fmt_value
 from bptrace.model.trace import Trace
+from bptrace.tui.widgets.footer import Footer
 
 PHASE_MARK = {"forward": "▶", "backward": "◀", "update": "↻"}
 

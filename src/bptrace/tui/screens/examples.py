@@ -12,19 +12,20 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from bptrace.i18n import N_, _
 from bptrace.model.catalog import EXAMPLES
 
 
 class ExamplesScreen(ModalScreen[str | None]):
     """Choose an example by name (the same list as ``bptrace --list-examples``)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Open an example (↑/↓, Enter; Esc to go back)")
+            yield Label(_("Open an example (↑/↓, Enter; Esc to go back)"))
             yield OptionList(
-                *(Option(f"{name}: {text}", id=name) for name, text in EXAMPLES.items()),
+                *(Option(f"{name}: {_(text)}", id=name) for name, text in EXAMPLES.items()),
                 id="example-list",
             )
 

@@ -12,24 +12,26 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from bptrace.i18n import N_, _
+
 
 def path_problem(text: str) -> str | None:
     """Why ``text`` is not a path the export can be written to, or None if it is."""
     if not text.strip():
-        return "type a file name, e.g. trace.json"
+        return _("type a file name, e.g. trace.json")
     path = Path(text.strip()).expanduser()
     if path.is_dir():
-        return f"{path} is a directory"
+        return _("{path} is a directory").format(path=path)
     parent = path.parent
     if not parent.is_dir():
-        return f"directory {parent} does not exist"
+        return _("directory {directory} does not exist").format(directory=parent)
     return None
 
 
 class ExportPathScreen(ModalScreen[Path | None]):
     """Ask for a file path; returns it, or None on Esc."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, default: str) -> None:
         super().__init__()
@@ -37,7 +39,7 @@ class ExportPathScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("Export the trace as JSON to (Enter to write, Esc to cancel):")
+            yield Label(_("Export the trace as JSON to (Enter to write, Esc to cancel):"))
             yield Input(self.default, id="path")
             yield Label("", id="error")
 

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from bptrace.model.edit import parse_number
@@ -31,6 +31,7 @@ from bptrace.model.lesson import (
     pairing_warnings,
     parse_numbers,
 )
+from bptrace.tui.widgets.footer import Footer
 from bptrace.tui.widgets.loss_table import LossTable
 
 DEFAULT_OUTPUT = {

@@ -16,10 +16,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from bptrace.tui.module_items import LEGEND, Index, Item
 from bptrace.tui.screens.help import HelpScreen
+from bptrace.tui.widgets.footer import Footer
 from bptrace.tui.widgets.health_pane import HealthPane
 from bptrace.tui.widgets.layer_diagram import LayerDiagram
 from bptrace.tui.widgets.module_detail import ModuleDetail

@@ -18,14 +18,17 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from bptrace.i18n import N_, _
+from bptrace.model.describe import phase_name
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 from bptrace.model.spec import Spec
 from bptrace.tui.practice_keys import PRACTICE_KEYS, PracticeKeys
 from bptrace.tui.screens.edit_value import EditValueScreen
 from bptrace.tui.screens.export_path import ExportPathScreen
+from bptrace.tui.widgets.footer import Footer
 from bptrace.tui.widgets.info_bar import InfoBar
 from bptrace.tui.widgets.network_drawing import NetworkDrawing
 from bptrace.tui.widgets.network_tree import NetworkTree
@@ -40,20 +43,40 @@ class TraceScreen(PracticeKeys, Screen[None]):
     """Step through one MLP trace; edit a value or the activations/loss and retrace."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right,n", "step(1)", "Next", tooltip="next step", key_display="→", id="next"),
-        Binding("left,p", "step(-1)", "Prev", tooltip="previous step", key_display="←", id="prev"),
-        Binding("home", "go(0)", "First", show=False, tooltip="first step", id="first"),
-        Binding("end", "go(-1)", "Last", show=False, tooltip="last step", id="last"),
-        Binding("f", "phase('forward')", "Fwd", tooltip="first forward step", id="forward"),
-        Binding("b", "phase('backward')", "Bwd", tooltip="first backward step", id="backward"),
-        Binding("u", "phase('update')", "Upd", tooltip="first update step", id="update"),
-        Binding("e", "edit", "Edit", tooltip="edit the selected value (also Enter in the tree)"),
-        Binding("c", "choices", "Choose", tooltip="change activations, loss and biases; retrace"),
+        Binding(
+            "right,n", "step(1)", N_("Next"), tooltip=N_("next step"), key_display="→", id="next"
+        ),
+        Binding(
+            "left,p",
+            "step(-1)",
+            N_("Prev"),
+            tooltip=N_("previous step"),
+            key_display="←",
+            id="prev",
+        ),
+        Binding("home", "go(0)", N_("First"), show=False, tooltip=N_("first step"), id="first"),
+        Binding("end", "go(-1)", N_("Last"), show=False, tooltip=N_("last step"), id="last"),
+        Binding("f", "phase('forward')", N_("Fwd"), tooltip=N_("first forward step"), id="forward"),
+        Binding(
+            "b", "phase('backward')", N_("Bwd"), tooltip=N_("first backward step"), id="backward"
+        ),
+        Binding("u", "phase('update')", N_("Upd"), tooltip=N_("first update step"), id="update"),
+        Binding(
+            "e", "edit", N_("Edit"), tooltip=N_("edit the selected value (also Enter in the tree)")
+        ),
+        Binding(
+            "c", "choices", N_("Choose"), tooltip=N_("change activations, loss and biases; retrace")
+        ),
         Binding("e,c", "read_only", "", show=False),  # in a read-only view: says why not
         Binding(
-            "x", "export", "Export", show=False, tooltip="export the trace as JSON", id="export"
+            "x",
+            "export",
+            N_("Export"),
+            show=False,
+            tooltip=N_("export the trace as JSON"),
+            id="export",
         ),
-        Binding("escape", "back", "Back", tooltip="back to the previous screen"),
+        Binding("escape", "back", N_("Back"), tooltip=N_("back to the previous screen")),
         *PRACTICE_KEYS,
     ]
     trace: var[Trace | None] = var(None, always_update=True)
@@ -102,8 +125,8 @@ class TraceScreen(PracticeKeys, Screen[None]):
         self.source_title, self.spec, self.read_only = title, spec, read_only
         self.set_reactive(TraceScreen.index, 0)
         self.query_one(InfoBar).title = title
-        self.query_one(InfoBar).show_message("loading…")
-        self.show_loading("loading… (importing torch and tracing the network)")
+        self.query_one(InfoBar).show_message(_("loading…"))
+        self.show_loading(_("loading… (importing torch and tracing the network)"))
 
     def watch_trace(self, tr: Trace | None) -> None:
         if tr is None:
@@ -129,7 +152,7 @@ class TraceScreen(PracticeKeys, Screen[None]):
         if tr is None or tree.trace is not tr:  # not loaded into the tree yet
             return
         step = tr.steps[self.index]
-        note = " · ".join(n for n in ("read-only" if self.read_only else "", self.classroom) if n)
+        note = " · ".join(n for n in (_("read-only") if self.read_only else "", self.classroom) if n)
         self.query_one(InfoBar).show_step(tr, step, note)
         tree.show_step(self.index, step.node)
         self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)
@@ -151,7 +174,7 @@ class TraceScreen(PracticeKeys, Screen[None]):
     def still_loading(self) -> bool:
         """True (after saying so) while the trace is still being made."""
         if self.trace is None:
-            self.notify("the trace is still loading…", severity="warning")
+            self.notify(_("the trace is still loading…"), severity="warning")
         return self.trace is None
 
     def action_back(self) -> None:
@@ -171,7 +194,10 @@ class TraceScreen(PracticeKeys, Screen[None]):
             return
         start = self.trace.steps.phase_start(phase)
         if start is None:
-            self.notify(f"this trace has no {phase} phase", severity="warning")
+            self.notify(
+                _("this trace has no {phase} phase").format(phase=phase_name(phase)),
+                severity="warning",
+            )
         else:
             self.index = start
 
@@ -179,9 +205,13 @@ class TraceScreen(PracticeKeys, Screen[None]):
     def tree_shortened(self, event: NetworkTree.Shortened) -> None:
         """Say under the tree when its numbers are rounded, or updates left out."""
         note = self.query_one("#tree-note", Static)
-        parts = [] if event.digits is None else [f"numbers to {event.digits} significant digits"]
+        parts = (
+            []
+            if event.digits is None
+            else [_("numbers to {digits} significant digits").format(digits=event.digits)]
+        )
         if not event.updates:
-            parts.append("new values: see the update steps")
+            parts.append(_("new values: see the update steps"))
         note.update(" · ".join(parts))
         note.display = bool(parts)
 
@@ -189,7 +219,11 @@ class TraceScreen(PracticeKeys, Screen[None]):
         """Keep the pairing warnings of the network on screen (a line under the header)."""
         line = self.query_one("#warnings", Static)
         heads = [w[: min(w.find(c) % (len(w) + 1) for c in ":;")] for w in warnings]
-        line.update("\n".join(f" ⚠ {h} (c: the whole warning)" for h in heads))
+        line.update(
+            "\n".join(
+                " ⚠ " + _("{warning} (c: the whole warning)").format(warning=h) for h in heads
+            )
+        )
         line.display = bool(warnings)
 
     @on(NetworkTree.NodeChosen)
@@ -205,9 +239,9 @@ class TraceScreen(PracticeKeys, Screen[None]):
     def editable_now(self) -> tuple[Trace, Spec] | None:
         """The trace and spec to edit, or None after saying why editing is not possible."""
         if self.read_only:
-            self.notify(self.read_only, title="read-only", severity="warning")
+            self.notify(self.read_only, title=_("read-only"), severity="warning")
         elif self.trace is None or self.spec is None:
-            self.notify("the trace is still loading", severity="warning")
+            self.notify(_("the trace is still loading…"), severity="warning")
         else:
             return self.trace, self.spec
         return None
@@ -228,7 +262,9 @@ class TraceScreen(PracticeKeys, Screen[None]):
         tr, spec = ready
         if name is None or not editable(tr, name):
             self.notify(
-                f"{name or 'this'} is not editable: choose an input, target, weight, bias or lr in the tree",
+                _(
+                    "{name} is not editable: choose an input, target, weight, bias or lr in the tree"
+                ).format(name=name or "?"),
                 severity="warning",
             )
             return
@@ -260,14 +296,14 @@ class TraceScreen(PracticeKeys, Screen[None]):
                     new = with_choices(spec, tr, choices)
                 except BptraceError as exc:
                     self.notify(
-                        str(exc), title="cannot use these choices", severity="error", markup=False
+                        str(exc), title=_("cannot use these choices"), severity="error", markup=False
                     )
                 else:
                     self.post_message(
                         self.RetraceRequested(
                             new,
-                            f"{choices.hidden} / {choices.output} / {choices.loss} / biases "
-                            + ("trained" if choices.train_biases else "frozen"),
+                            f"{choices.hidden} / {choices.output} / {choices.loss} / "
+                            + (_("biases trained") if choices.train_biases else _("biases frozen")),
                         )
                     )
 
@@ -278,9 +314,9 @@ class TraceScreen(PracticeKeys, Screen[None]):
 
         tr = self.trace
         if served_why():
-            self.notify(str(served_why()), title="export is off", severity="warning")
+            self.notify(str(served_why()), title=_("export is off"), severity="warning")
         elif tr is None:
-            self.notify("the trace is still loading", severity="warning")
+            self.notify(_("the trace is still loading…"), severity="warning")
         if served_why() or tr is None:
             return
 
@@ -291,8 +327,8 @@ class TraceScreen(PracticeKeys, Screen[None]):
                 try:
                     write_atomic(path, dumps(tr))
                 except (BptraceError, OSError) as exc:
-                    self.notify(str(exc), title="export failed", severity="error", markup=False)
+                    self.notify(str(exc), title=_("export failed"), severity="error", markup=False)
                 else:
-                    self.notify(f"wrote {path}", title="exported")
+                    self.notify(_("wrote {path}").format(path=path), title=_("exported"))
 
         self.app.push_screen(ExportPathScreen("bptrace-trace.json"), write)

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Checkbox, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from bptrace.model.edit import parse_number
@@ -28,6 +28,7 @@ from bptrace.model.trace import Trace
 from bptrace.tui.screens.epoch_trace import EpochTraceScreen
 from bptrace.tui.widgets.curve_plot import Curve, CurvePlot
 from bptrace.tui.widgets.epoch_scrubber import EpochScrubber
+from bptrace.tui.widgets.footer import Footer
 from bptrace.tui.widgets.marked_toggles import MarkedCheckbox
 
 MAX_EPOCHS = 1_000_000

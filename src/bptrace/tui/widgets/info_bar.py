@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
+
+from bptrace.i18n import _
+from bptrace.model.describe import phase_name
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -21,19 +25,19 @@ def biases_setting(tr: Trace) -> str:
     flags = [tr[tr.namer.bias(k, 0)].trainable for k in range(1, tr.network.depth + 1)
              if tr.network.has_bias[k - 1]]  # fmt: skip
     if not flags:
-        return "no biases"
+        return _("no biases")
     if all(f is False for f in flags):
-        return "biases frozen"
-    return "biases trained" if all(f is not False for f in flags) else "some biases frozen"
+        return _("biases frozen")
+    return _("biases trained") if all(f is not False for f in flags) else _("some biases frozen")
 
 
 def fit(parts: list[tuple[int, str]], width: int) -> str:
     """Join ``(priority, text)`` parts with `` · ``; drop the lowest priority ones until the
     line is at most ``width`` long (parts keep their order)."""
     keep = [p for p in parts if p[1]]
-    while len(keep) > 1 and len(" " + " · ".join(t for _, t in keep)) > width:
+    while len(keep) > 1 and cell_len(" " + " · ".join(t for _p, t in keep)) > width:
         keep.remove(min(keep, key=lambda p: p[0]))
-    return " " + " · ".join(t for _, t in keep)
+    return " " + " · ".join(t for _p, t in keep)
 
 
 class InfoBar(Static):
@@ -46,7 +50,7 @@ class InfoBar(Static):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.title = title
-        self.parts: list[tuple[int, str]] = [(0, "bptrace"), (5, title), (9, "loading…")]
+        self.parts: list[tuple[int, str]] = [(0, "bptrace"), (5, title), (9, _("loading…"))]
         self.text = fit(self.parts, 10_000)
 
     def on_mount(self) -> None:
@@ -69,10 +73,10 @@ class InfoBar(Static):
         self.parts = [
             (0, "bptrace"),
             (3, "" if self.title == net.name else self.title),
-            (4, f"{net.name or 'model'}"),
+            (4, f"{net.name or _('model')}"),
             (1, f"({sizes}, {net.loss.name})"),
-            (9, step.phase),
-            (9, f"step {step.index + 1} / {len(tr.steps)}"),
+            (9, phase_name(step.phase)),
+            (9, _("step {number} / {total}").format(number=step.index + 1, total=len(tr.steps))),
             (6, biases_setting(tr)),
             (7, note),
         ]

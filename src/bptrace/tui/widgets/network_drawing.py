@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
+from bptrace.i18n import _
 from bptrace.tui.diagram import Picture, draw, highlights
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class NetworkDrawing(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.text = "loading…"
+        self.text = _("loading…")
         self.hot: tuple[set[str], set[str]] = (set(), set())
         self.picture: Picture | None = None
         self._what: tuple[Trace, Step, dict[str, Reveal]] | None = None

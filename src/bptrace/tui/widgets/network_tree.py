@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from bptrace.i18n import N_, _
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
 from bptrace.tui.tree_layout import Child, Key, TreeLayout
 from bptrace.tui.widgets.step_keys import STEP_KEYS
@@ -30,10 +31,10 @@ if TYPE_CHECKING:
 # Numbers are rounded, never cut.
 LEVELS: list[tuple[int | None, str, str | None]] = [
     (None, NOT_YET, " → "),
-    (4, "not yet", " → "),
-    (3, "not yet", " → "),
-    (3, "not yet", " →"),
-    (3, "not yet", None),
+    (4, N_("not yet"), " → "),
+    (3, N_("not yet"), " → "),
+    (3, N_("not yet"), " →"),
+    (3, N_("not yet"), None),
 ]
 
 
@@ -42,7 +43,7 @@ class NetworkTree(Tree[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *STEP_KEYS[:4],
-        Binding("enter", "edit", "Edit value", show=False),
+        Binding("enter", "edit", N_("Edit value"), show=False),
     ]
 
     @dataclass
@@ -115,7 +116,7 @@ class NetworkTree(Tree[str]):
         self.clear()
         net = tr.network
         self.root.set_label(
-            Text(f"{net.name or 'model'}  ({'-'.join(map(str, net.sizes))})", style="bold")
+            Text(f"{net.name or _('model')}  ({'-'.join(map(str, net.sizes))})", style="bold")
         )
         self.root.expand()
         for child in self._layout.top():
@@ -206,6 +207,7 @@ class NetworkTree(Tree[str]):
     def _label(self, name: str, index: int | None = None, level: int | None = None) -> Text:
         assert self._trace is not None
         digits, not_yet, updates = LEVELS[self.level if level is None else level]
+        not_yet = _(not_yet)
         at = self._index if index is None else index
         parts = label(self._trace, self._reveals[name], at, digits)
         text = Text()

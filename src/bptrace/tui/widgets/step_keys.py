@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+from bptrace.i18n import N_
+
 STEP_KEYS: list[BindingType] = [
-    Binding("right", "screen.step(1)", "Next", show=False),
-    Binding("left", "screen.step(-1)", "Prev", show=False),
-    Binding("home", "screen.go(0)", "First", show=False),
-    Binding("end", "screen.go(-1)", "Last", show=False),
-    Binding("shift+right", "scroll_right", "Scroll right", show=False),
-    Binding("shift+left", "scroll_left", "Scroll left", show=False),
+    Binding("right", "screen.step(1)", N_("Next"), show=False),
+    Binding("left", "screen.step(-1)", N_("Prev"), show=False),
+    Binding("home", "screen.go(0)", N_("First"), show=False),
+    Binding("end", "screen.go(-1)", N_("Last"), show=False),
+    Binding("shift+right", "scroll_right", N_("Scroll right"), show=False),
+    Binding("shift+left", "scroll_left", N_("Scroll left"), show=False),
 ]

@@ -17,13 +17,15 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bptrace.i18n import _
+from bptrace.model.describe import phase_name, target_text, term_label
 from bptrace.model.fmt import fmt_value
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
 
-PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
+PHASE_MARK = {"forward": "▶", "backward": "◀", "update": "↻"}
 TERMS_SHOWN = 8  # the factor table lists the products of this many terms (paths or samples)
 STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
 
@@ -35,7 +37,7 @@ class StepPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.text = "loading…"
+        self.text = _("loading…")
 
     def compose(self) -> ComposeResult:
         yield Static(self.text, id="step-text")
@@ -43,8 +45,8 @@ class StepPane(VerticalScroll):
     def hint(self) -> None:
         """Say on the pane's lower border when there is more below (or above) to scroll to."""
         below, above = self.scroll_y < self.max_scroll_y, self.scroll_y > 0
-        marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (
-            ["▲ more above"] if above else []
+        marks = ([_("▼ more below: scroll, or tab here and ↓")] if below else []) + (
+            [_("▲ more above")] if above else []
         )
         self.border_subtitle = " · ".join(marks)
 
@@ -67,7 +69,11 @@ class StepPane(VerticalScroll):
         from bptrace.model.describe import step_lines
 
         head = Text(
-            f"{PHASE_MARK[step.phase]} step {step.index + 1} / {total}:  {step.target}",
+            f"{PHASE_MARK[step.phase]} "
+            + _("{phase} step {number} / {total}:").format(
+                phase=phase_name(step.phase), number=step.index + 1, total=total
+            )
+            + f"  {target_text(step)}",
             style="reverse bold",
         )
         body: list[RenderableType] = [head, Text("")]
@@ -86,19 +92,19 @@ class StepPane(VerticalScroll):
             several = len(step.terms) > 1
             # a value is never wrapped or cut: the other columns fold their text instead
             if several:
-                table.add_column("path", overflow="fold")
-            table.add_column("factor", overflow="fold")
-            table.add_column("formula", overflow="fold")
-            table.add_column("value", justify="right", no_wrap=True, min_width=5)
+                table.add_column(_("path"), overflow="fold")
+            table.add_column(_("factor"), overflow="fold")
+            table.add_column(_("formula"), overflow="fold")
+            table.add_column(_("value"), justify="right", no_wrap=True, min_width=5)
             shown = [f for f in step.factors if f.term < TERMS_SHOWN]
             for f in shown:
                 row = [f.name, f.formula, fmt_value(f.value)]
                 if several:
-                    row.insert(0, step.terms[f.term].label)
+                    row.insert(0, term_label(step.terms[f.term].label))
                 table.add_row(*row)
                 plain.append("  ".join(row))
             if len(shown) < len(step.factors):  # a batch of 64: the first few products
-                more = f"… {len(step.terms) - TERMS_SHOWN} more, the same factors"
+                more = _("… {n} more, the same factors").format(n=len(step.terms) - TERMS_SHOWN)
                 table.add_row(*([more] + [""] * (len(table.columns) - 1)))
                 plain.append(more)
             body += [Text(""), table]
