@@ -40,9 +40,14 @@ async def screenshot(
         return app.export_screenshot()
 
 
+# the chain of ∂loss/∂w5 at both sizes; the other main views at 80×24, the lessons at 100×30
+CASES = [("backward w5", (80, 24)), ("backward w5", (100, 30))]
+CASES += [(view, (80, 24)) for view in ("forward l3", "update w1")]
+CASES += [(view, (100, 30)) for view in ("activations", "losses", "chain graph")]
+
+
 @pytest.mark.parametrize("setting", SETTINGS)
-@pytest.mark.parametrize("view", list(VIEWS))
-@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+@pytest.mark.parametrize(("view", "size"), CASES, ids=[f"{v}-{w}x{h}" for v, (w, h) in CASES])
 async def test_every_number_is_readable(
     setting: str, view: str, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,26 +47,17 @@ async def test_the_drawing_follows_the_update_step() -> None:
 
 
 async def test_keys_while_loading_say_so() -> None:
-    app = classic_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = main(app)
-        if screen.trace is None:  # the worker has not finished: the keys say it is loading
-            await pilot.press("b")
-            assert any("still loading" in n.message for n in app._notifications)
-            assert not any("no backward phase" in n.message for n in app._notifications)
-        await ready(pilot)
-    # the same action on a screen that has no trace yet, made deterministic
+    """A main screen whose trace is not there yet (as while the worker traces) says so."""
     from bptrace.tui.screens.trace_view import TraceScreen
 
-    app2 = classic_app()
-    async with app2.run_test(size=(80, 24)) as pilot:
+    app = classic_app()
+    async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        lone = TraceScreen("waiting")
-        app2.push_screen(lone)
+        app.push_screen(TraceScreen("waiting"))
         await pilot.pause()
         for key in ("b", "right", "end"):
             await pilot.press(key)
-        messages = [n.message for n in app2._notifications]
+        messages = [n.message for n in app._notifications]
         assert messages.count("the trace is still loading…") >= 3
         assert not any("no backward phase" in m for m in messages)
 

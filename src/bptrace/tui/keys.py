@@ -22,7 +22,7 @@ def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     return [
         (b.key.replace("question_mark", "?").replace(",", " / "), b.tooltip or b.description)
         for b in bindings
-        if isinstance(b, Binding)
+        if isinstance(b, Binding) and (b.tooltip or b.description)  # no text: an alias
     ]
 
 
@@ -30,7 +30,7 @@ def palette_commands(app: App[Any], screen: Screen[Any]) -> Iterable[SystemComma
     """One command-palette entry per binding of ``screen`` and of ``app`` (but quit)."""
     for owner in (screen, app):
         for b in owner.BINDINGS:
-            if isinstance(b, Binding) and b.action != "quit":
+            if isinstance(b, Binding) and b.action != "quit" and (b.tooltip or b.description):
                 yield SystemCommand(
                     b.tooltip or b.description,
                     f"key: {b.key}",

@@ -17,7 +17,10 @@ MARKS = [
     ("∂ 0.082167", "the gradient ∂loss/∂name, shown once backward has computed it"),
     ("∂ not yet computed", "backward has not reached this node yet (never a misleading 0)"),
     ("→ 0.358916", "the parameter's value after one SGD step"),
-    ("◉  »", "the neuron / edge of the current step in the drawing"),
+    ("◉  ●  ━", "the drawing: the step's neuron / the neurons it touches / its edges"),
+    ("─►  ◄─", "the drawing: values flow forward / gradients flow backward"),
+    ("…  ⋮ 3 more", "the drawing: layers / neurons off-screen (a large network)"),
+    ("ctrl+p", "the command palette: every action by name, and the theme (light, dark)"),
     ("✓ / ✗", "the product of factors agrees / disagrees with autograd"),
 ]
 

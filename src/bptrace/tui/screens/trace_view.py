@@ -49,7 +49,7 @@ class TraceScreen(PracticeKeys, Screen[None]):
         Binding("u", "phase('update')", "Upd", tooltip="first update step", id="update"),
         Binding("e", "edit", "Edit", tooltip="edit the selected value (also Enter in the tree)"),
         Binding("c", "choices", "Choose", tooltip="change activations, loss and biases; retrace"),
-        Binding("e,c", "read_only", "Edit", show=False),  # says why, in a read-only view
+        Binding("e,c", "read_only", "", show=False),  # in a read-only view: says why not
         Binding(
             "x", "export", "Export", show=False, tooltip="export the trace as JSON", id="export"
         ),
