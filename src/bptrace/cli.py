@@ -7,15 +7,14 @@ Torch is imported only by the commands that trace a model (never by ``view``).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.cli_lang import add_lang_option, take_lang, use_language
 from bptrace.cli_worksheet import add_parser as add_worksheet_parser
 from bptrace.cli_worksheet import cmd_worksheet
+from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.serve.command import add_serve, cmd_serve
@@ -136,7 +135,9 @@ def build_parser() -> Parser:
     p = sub.add_parser("explain", help=_("print the chain rule for ∂loss/∂NAME"))
     p.add_argument("name", metavar="NAME", help=_("a quantity: i1, w5, b3, l2, h1, o1, loss, ..."))
     p.add_argument(
-        "--matrix", action="store_true", help=_("the layer holding NAME in matrix form, with shapes")
+        "--matrix",
+        action="store_true",
+        help=_("the layer holding NAME in matrix form, with shapes"),
     )
     _add_source(p)
     from bptrace.check_cli import add_parser as add_check

@@ -152,7 +152,9 @@ class TraceScreen(PracticeKeys, Screen[None]):
         if tr is None or tree.trace is not tr:  # not loaded into the tree yet
             return
         step = tr.steps[self.index]
-        note = " · ".join(n for n in (_("read-only") if self.read_only else "", self.classroom) if n)
+        note = " · ".join(
+            n for n in (_("read-only") if self.read_only else "", self.classroom) if n
+        )
         self.query_one(InfoBar).show_step(tr, step, note)
         tree.show_step(self.index, step.node)
         self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)
@@ -296,7 +298,10 @@ class TraceScreen(PracticeKeys, Screen[None]):
                     new = with_choices(spec, tr, choices)
                 except BptraceError as exc:
                     self.notify(
-                        str(exc), title=_("cannot use these choices"), severity="error", markup=False
+                        str(exc),
+                        title=_("cannot use these choices"),
+                        severity="error",
+                        markup=False,
                     )
                 else:
                     self.post_message(
