@@ -34,6 +34,9 @@ def merge_sources(args: argparse.Namespace) -> None:
             if here is _ABSENT:
                 setattr(args, name, None)
             continue
+        if here is _ABSENT and command == "serve" and name in SOURCES:
+            setattr(args, name, top)  # serve checks its own source (and refuses --model)
+            continue
         if here is _ABSENT:
             raise BptraceError(
                 f"--{name} does not apply to `bptrace {command}` (it reads no model)"
