@@ -7,7 +7,6 @@ Torch is imported only by the commands that trace a model (never by ``view``).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
