@@ -18,7 +18,7 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
-from bptrace.tracer.capture import Event, _plain_sequential, recording
+from bptrace.tracer.capture import Event, recording
 from bptrace.tracer.direct import hookless, run_direct
 from bptrace.tracer.losses import loss_info
 
@@ -63,8 +63,16 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
     return layers
 
 
+def _plain_tree(modules: list[tuple[str, nn.Module]]) -> bool:
+    """What ``capture._plain_sequential`` says of the model, read off its ``named_modules()``:
+    every module is an ``nn.Sequential`` or has no child."""
+    return all(
+        type(m) is nn.Sequential or all(c is None for c in m._modules.values()) for _, m in modules
+    )
+
+
 def _as_matrix(a: torch.Tensor) -> np.ndarray:
-    arr = a.detach().cpu().numpy()
+    arr = (a.detach() if a.requires_grad else a).cpu().numpy()
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
@@ -102,7 +110,7 @@ def trace_mlp(
     frozen = [p for p in params.values() if not p.requires_grad]
     # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
     # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
-    plain = _plain_sequential(model)  # worked out once, used by the run and the recording
+    plain = _plain_tree(modules)  # worked out once, used by the run and the recording
     direct = plain and hookless(modules)  # run child by child (tracer/direct.py)
     lazy_input = direct and inputs.dim() == 2
     paths = {id(m): f"{path}." if path else "" for path, m in modules}
