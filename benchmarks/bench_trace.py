@@ -109,36 +109,37 @@ def capture(case: Case) -> Callable[[], object]:
 def agreement(tr: Trace, d: Derived) -> tuple[bool, float]:
     """Vectorised check of our derived gradients against autograd, for every layer.
 
-    The rule of a backward step's check (|ours − autograd| ≤ rtol · max(|autograd|, Σ|terms|)
-    + atol, with the StepList's rtol and atol), applied to whole arrays: no per-scalar Python
-    object is built. Returns (all agree, worst error / (rtol · scale + atol)).
+    The rule of a backward step's check (|ours − autograd| ≤ rtol · max(S, |autograd|), with
+    each value's scale S from ``model/tolerance.py``: the same backward pass done with absolute
+    values), applied to whole arrays: no per-scalar Python object is built. Returns (all agree,
+    worst error / allowed).
     """
     steps = tr.steps
-    rtol, atol = steps.rtol, float(getattr(steps, "atol", 0.0))
+    mag = steps.magnitudes
+    rtol = steps.rtol
     worst, ok = 0.0, True
 
     def check(ours: np.ndarray, autograd: np.ndarray, scale: np.ndarray) -> None:
         nonlocal worst, ok
         err = np.abs(ours - autograd.astype(np.float64))
-        allowed = rtol * np.maximum(scale, np.abs(autograd)) + atol + 1e-300
+        allowed = rtol * np.maximum(scale, np.abs(autograd)) + 1e-300
         ok = ok and bool(np.all(err <= allowed))
         worst = max(worst, float(np.max(err / allowed)))
 
     depth = tr.network.depth
-    check(d.d_post[depth], tr.layers[-1].post_grad, np.abs(d.d_post[depth]))
+    check(d.d_post[depth], tr.layers[-1].post_grad, mag.s_post[depth])
     for k in range(depth, 0, -1):
         layer = tr.layers[k - 1]
         below = (tr.inputs if k == 1 else tr.layers[k - 2].post).astype(np.float64)
-        d_pre, abs_pre = d.d_pre[k], np.abs(d.d_pre[k])
-        check(d_pre, layer.pre_grad, abs_pre)  # one product per neuron (no softmax here)
-        check(d_pre.T @ below, layer.weight.grad, abs_pre.T @ np.abs(below))  # Σ over samples
+        d_pre, s_pre = d.d_pre[k], mag.s_pre[k]
+        check(d_pre, layer.pre_grad, s_pre)
+        check(d_pre.T @ below, layer.weight.grad, s_pre.T @ np.abs(below))  # Σ over samples
         if layer.bias is not None:
-            check(d_pre.sum(axis=0), layer.bias.grad, abs_pre.sum(axis=0))
-        terms = abs_pre @ np.abs(layer.weight.value.astype(np.float64))  # Σ over next neurons
+            check(d_pre.sum(axis=0), layer.bias.grad, s_pre.sum(axis=0))
         if k > 1:
-            check(d.d_post[k - 1], tr.layers[k - 2].post_grad, terms)
+            check(d.d_post[k - 1], tr.layers[k - 2].post_grad, mag.s_post[k - 1])
         else:
-            check(d.d_input, tr.input_grad, terms)
+            check(d.d_input, tr.input_grad, mag.s_input)
     return ok, worst
 
 
@@ -301,7 +302,7 @@ def per_scalar_check(case: Case) -> bool:
         f"nodes = {len(doc['nodes'])}, detail = {doc['detail']!r}"
     )
     print(
-        f"  + Derived(tr) and the agreement check: objects built = {after_derived}; "
+        f"  + Derived(tr), magnitudes and the agreement check: objects built = {after_derived}; "
         f"all layers agree with autograd: {ok} (worst error / allowed {worst:.2g})"
     )
     print(f"  + steps[0], steps[n//2], steps[n-1]: {after_three}")

@@ -129,6 +129,11 @@ class Recorder(TorchFunctionMode):
     def record(
         self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any
     ) -> None:
+        if self.direct is not None:  # run by run_direct: this mode is not active
+            self.events.append(
+                Event(kind, where, inp, out, out.detach(), version=out._version, **extra)
+            )
+            return
         # Our own calls on tensors here need not go through this mode's Python dispatch.
         with torch._C.DisableTorchFunction():
             event = Event(kind, where, inp, out, out.detach(), version=out._version, **extra)
@@ -196,12 +201,18 @@ def _plain_sequential(model: nn.Module) -> bool:
 
 
 @contextmanager
-def recording(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> Iterator[Recorder]:
+def recording(
+    model: nn.Module, modules: list[tuple[str, nn.Module]], how: tuple[bool, bool] | None = None
+) -> Iterator[Recorder]:
     """Hook every leaf module of ``model`` (``modules`` is its ``named_modules()``) and
-    activation functions; unhook on exit."""
-    plain = _plain_sequential(model)  # nothing but modules runs: no function calls to catch
+    activation functions; unhook on exit. ``how``, when the caller has worked it out: (a plain
+    Sequential tree, with no hook: run child by child)."""
+    if how is None:
+        plain = _plain_sequential(model)  # nothing but modules runs: no function calls to catch
+        how = (plain, plain and hookless(modules))
+    plain, direct = how
     rec = Recorder(track_depth=not plain)
-    if plain and hookless(modules):  # the tracer runs it child by child: no hook at all
+    if direct:  # the tracer runs it child by child: no hook at all
         rec.direct = {id(m): where or type(m).__name__ for where, m in modules}
         yield rec
         return

@@ -68,7 +68,7 @@ def _cross_entropy(
                 f"CrossEntropyLoss class-index targets must have shape {tuple(batch_shape)} "
                 f"(one index per sample), got {tuple(targets.shape)}"
             )
-        if bool(((targets < 0) | (targets >= classes)).any()):
+        if targets.numel() and _outside(targets, classes):
             raise BptraceError(f"CrossEntropyLoss class index out of range 0..{classes - 1}")
         return LossInfo("cross_entropy", reduction, None, "indices")
     if targets.shape != output.shape:
@@ -77,3 +77,9 @@ def _cross_entropy(
             f"{tuple(output.shape)}, got {tuple(targets.shape)}"
         )
     return LossInfo("cross_entropy", reduction, None, "probabilities")
+
+
+def _outside(targets: torch.Tensor, classes: int) -> bool:
+    """Some class index is below 0 or at least ``classes`` (one pass over the targets)."""
+    low, high = torch.aminmax(targets)
+    return int(low.item()) < 0 or int(high.item()) >= classes

@@ -18,7 +18,7 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
-from bptrace.tracer.capture import Event, _plain_sequential, recording
+from bptrace.tracer.capture import Event, recording
 from bptrace.tracer.direct import hookless, run_direct
 from bptrace.tracer.losses import loss_info
 
@@ -63,8 +63,16 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
     return layers
 
 
+def _plain_tree(modules: list[tuple[str, nn.Module]]) -> bool:
+    """What ``capture._plain_sequential`` says of the model, read off its ``named_modules()``:
+    every module is an ``nn.Sequential`` or has no child."""
+    return all(
+        type(m) is nn.Sequential or all(c is None for c in m._modules.values()) for _, m in modules
+    )
+
+
 def _as_matrix(a: torch.Tensor) -> np.ndarray:
-    arr = a.detach().cpu().numpy()
+    arr = (a.detach() if a.requires_grad else a).cpu().numpy()
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
@@ -102,17 +110,21 @@ def trace_mlp(
     frozen = [p for p in params.values() if not p.requires_grad]
     # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
     # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
-    lazy_input = _plain_chain(model, modules) and inputs.dim() == 2
+    plain = _plain_tree(modules)  # worked out once, used by the run and the recording
+    direct = plain and hookless(modules)  # run child by child (tracer/direct.py)
+    lazy_input = direct and inputs.dim() == 2
+    paths = {id(m): f"{path}." if path else "" for path, m in modules}
     x = inputs.detach().clone().requires_grad_(not lazy_input)
     try:
         for p in frozen:  # frozen parameters get a gradient too (shown, never applied)
             p.requires_grad_(True)
         with torch.enable_grad():
-            calls, output, loss, info, grads = _run(model, modules, params, x, targets, loss_fn)
+            calls, output, loss, info, grads = _run(
+                model, modules, params, x, targets, loss_fn, (plain, direct), paths
+            )
     finally:
         for p in frozen:
             p.requires_grad_(False)
-    paths = {id(m): f"{path}." if path else "" for path, m in modules}
     layers: list[Layer] = []
     notes: list[str] = []
     for call in calls:
@@ -160,11 +172,6 @@ def trace_mlp(
     return tr
 
 
-def _plain_chain(model: nn.Module, modules: list[tuple[str, nn.Module]]) -> bool:
-    """The model is run child by child (``tracer/direct.py``): the input feeds layer 1 only."""
-    return _plain_sequential(model) and hookless(modules)
-
-
 def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
     """∂loss/∂inputs = ∂loss/∂l(layer 1) @ W1, the product autograd's Linear backward does."""
 
@@ -186,13 +193,16 @@ def _run(
     x: torch.Tensor,
     targets: torch.Tensor,
     loss_fn: nn.Module,
+    how: tuple[bool, bool],
+    paths: dict[int, str],
 ) -> tuple[list[LayerCall], torch.Tensor, torch.Tensor, LossInfo, Grads]:
     """Forward with the recorder, the loss, and one ``torch.autograd.grad`` for everything.
 
     Gradients go straight to us (nothing accumulates into ``.grad``): of the input, of every
     parameter, and of every recorded output not already hooked before an in-place change.
+    ``how`` is (a plain Sequential tree, run child by child); ``paths`` each module's prefix.
     """
-    with recording(model, modules) as rec:
+    with recording(model, modules, how) as rec:
         try:
             output = model(x) if rec.direct is None else run_direct(rec, model, x, rec.direct)
         except BptraceError:
@@ -214,7 +224,6 @@ def _run(
         raise BptraceError(f"the loss failed: {_first_line(exc)}") from None
     if loss.dim() != 0:
         raise BptraceError(f"the loss is not a scalar (shape {tuple(loss.shape)})")
-    paths = {id(m): f"{path}." if path else "" for path, m in modules}
     owned = set()
     for call in calls:
         path = paths[id(call.linear.module)]
@@ -263,7 +272,9 @@ def _param(params: dict[str, nn.Parameter], grads: Grads, key: str, lr: float | 
         updated = value.clone()
         if trainable:
             updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
-    return Param(_own(value), _own(g), trainable, None if updated is None else _own(updated))
+    return Param(
+        value.numpy(), _own(g), trainable, None if updated is None else updated.numpy()
+    )  # value and updated: our own clones, detached
 
 
 def _own(t: torch.Tensor) -> np.ndarray:
