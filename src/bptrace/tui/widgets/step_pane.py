@@ -46,7 +46,9 @@ class StepPane(VerticalScroll):
         marks = (["▼ more below: scroll, or tab here and ↓"] if below else []) + (
             ["▲ more above"] if above else []
         )
-        self.border_subtitle = " · ".join(marks)
+        subtitle = " · ".join(marks)
+        if subtitle != (self.border_subtitle or ""):  # setting it repaints, even unchanged
+            self.border_subtitle = subtitle
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
