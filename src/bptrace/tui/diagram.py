@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from bptrace.model.fmt import fmt_value
-from bptrace.tui.reveal import NOT_YET, Reveal, label
+from bptrace.tui.reveal import NOT_YET, Label, Reveal, label
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -200,8 +200,26 @@ def _known(reveals: dict[str, Reveal], step: Step) -> bool:
     return at is None or at <= step.index
 
 
-def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
-    """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells."""
+def _crossed(rev: Reveal, index: int) -> tuple[bool, bool, bool]:
+    """Which of its reveal points step ``index`` has reached: all a label depends on."""
+    return (
+        index >= rev.value_at,
+        rev.grad_at is not None and index >= rev.grad_at,
+        rev.update_at is not None and index >= rev.update_at,
+    )
+
+
+def draw(
+    tr: Trace,
+    step: Step,
+    reveals: dict[str, Reveal],
+    width: int,
+    height: int,
+    memo: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] | None = None,
+) -> Picture:
+    """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells. ``memo``
+    (kept by the caller for one trace and its reveals) holds the neuron labels made so far:
+    a label changes only when the step crosses one of its reveal points."""
     width, height = max(width, 20), max(height, 6)
     hot_nodes, hot_edges = highlights(tr, step)
     main = main_node(tr, step)
@@ -209,8 +227,17 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
     focus = next(i for i, (_, names) in enumerate(cols) if main in names)
     index = step.index
 
+    def label_of(name: str, digits: int | None) -> Label:
+        rev = reveals[name]
+        if memo is None:
+            return label(tr, rev, index, digits)
+        key = (name, digits, _crossed(rev, index))
+        if key not in memo:
+            memo[key] = label(tr, rev, index, digits)
+        return memo[key]
+
     def node_lines(name: str, digits: int | None) -> list[tuple[str, str]]:
-        lab = label(tr, reveals[name], index, digits)
+        lab = label_of(name, digits)
         mark = "◉" if name == main else "●" if name in hot_nodes else "○"
         style = MAIN if name == main else TOUCHED if name in hot_nodes else ""
         lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]

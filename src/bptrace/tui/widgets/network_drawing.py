@@ -18,7 +18,7 @@ from bptrace.tui.diagram import Picture, draw, highlights
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
     from bptrace.model.trace import Trace
-    from bptrace.tui.reveal import Reveal
+    from bptrace.tui.reveal import Label, Reveal
 
 __all__ = ["NetworkDrawing", "highlights"]
 
@@ -41,6 +41,7 @@ class NetworkDrawing(Widget):
         self._cache: dict[tuple[int, int, int], Picture] = {}  # (step, width, lines) → drawn
         self._hot: dict[int, tuple[set[str], set[str]]] = {}  # step → highlights
         self._of: tuple[object, object] | None = None  # the trace and reveals cached for
+        self._labels: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] = {}
 
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
         """Draw ``tr`` with ``step`` current. The pictures of the steps shown lately are kept
@@ -49,6 +50,7 @@ class NetworkDrawing(Widget):
         was = None
         if self._of is None or self._of[0] is not tr or self._of[1] is not reveals:
             self._cache, self._hot, self._of = {}, {}, (tr, reveals)
+            self._labels = {}
         else:
             was = self.picture_at(self.content_size.width)
         self._what = (tr, step, reveals)
@@ -72,7 +74,7 @@ class NetworkDrawing(Widget):
             return None
         key = (self._what[1].index, width, self.budget())
         if key not in self._cache:
-            self._cache[key] = draw(*self._what, width=width, height=key[2])
+            self._cache[key] = draw(*self._what, width=width, height=key[2], memo=self._labels)
             if len(self._cache) > CACHED:
                 del self._cache[next(iter(self._cache))]
         return self._cache[key]
