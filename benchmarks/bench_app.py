@@ -146,28 +146,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=60, help="key presses per kind (default 60)")
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per start-up case")
+    parser.add_argument(
+        "--keys-only", action="store_true", help="only the key → frame cases (no start-up)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         big = write_mlp784(Path(tmp) / "mlp784.toml")
         big_json = Path(tmp) / "mlp784.json"
-        subprocess.run(
-            [PY, "-m", "bptrace", "export", "--spec", str(big), "-o", str(big_json)], check=True
-        )
+        if not args.keys_only:
+            subprocess.run(
+                [PY, "-m", "bptrace", "export", "--spec", str(big), "-o", str(big_json)],
+                check=True,
+            )
         app = [PY, "-m", "bptrace"]
         print(
             f"machine: {sys.platform}, python {sys.version.split()[0]}; pty 120×40; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
         )
-        print(f"\nstart-up, fresh processes (median of {args.runs}; seconds from spawn):")
-        cases = [
-            ("classic 2-2-2", app, "forward step 1 /", None),
-            ("mlp 784-256-128-10 b64", [*app, "--spec", str(big)], "forward step 1 /", big),
-            (
-                f"view of it ({big_json.stat().st_size / 2**20:.0f} MiB JSON)",
-                [*app, "view", str(big_json)],
-                "forward step 1 /",
-                None,
-            ),
-        ]
+        cases = (
+            []
+            if args.keys_only
+            else [
+                ("classic 2-2-2", app, "forward step 1 /", None),
+                ("mlp 784-256-128-10 b64", [*app, "--spec", str(big)], "forward step 1 /", big),
+                (
+                    f"view of it ({big_json.stat().st_size / 2**20:.0f} MiB JSON)",
+                    [*app, "view", str(big_json)],
+                    "forward step 1 /",
+                    None,
+                ),
+            ]
+        )
+        if cases:
+            print(f"\nstart-up, fresh processes (median of {args.runs}; seconds from spawn):")
         for label, argv, ready, spec in cases:
             first, usable = start_up(argv, ready, args.runs)
             f, u = statistics.median(first), statistics.median(usable)

@@ -4,8 +4,8 @@ Every layer is a column of neurons (``○ h1`` with its value and ``∂`` gradie
 edges between two layers are drawn as one bus (``─┬─▶``: each neuron on the left feeds each
 on the right), and the loss is the last column. The current step's neuron is ``◉`` (reversed),
 the other neurons it touches ``●``, and its edges are heavy lines (``━┃``), so the marks read
-the same without colour (arrow heads are ``►``/``◄``, which no font draws as an emoji). A network too large for the pane shows the columns and rows around
-the current step, with ``…`` / ``⋮`` marks for what is off-screen.
+the same without colour (arrow heads are ``►``/``◄``, which no font draws as an emoji). A
+network too large for the pane shows the columns and rows around the current step, with ``…`` / ``⋮`` marks for what is off-screen.
 
 Pure layout (Rich ``Text`` only, no Textual): :func:`draw` is what the widget shows.
 """
@@ -21,7 +21,8 @@ from rich.text import Text
 from bptrace.i18n import _
 from bptrace.model.fmt import fmt_value
 from bptrace.tui.cells import wrap_cells
-from bptrace.tui.reveal import NOT_YET, Reveal, label
+from bptrace.tui.diagram_marks import highlights, main_node
+from bptrace.tui.reveal import NOT_YET, Label, Reveal, label
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -39,43 +40,7 @@ HEAVY = {
     D: "┃",
 }  # fmt: skip
 MAIN, TOUCHED = "reverse bold", "bold"
-
-
-def highlights(tr: Trace, step: Step) -> tuple[set[str], set[str]]:
-    """The neuron names (inputs, h/o, loss) and weight names the step ``step`` touches."""
-    namer, sizes = tr.namer, tr.network.sizes
-    ref = namer.resolve(step.node)
-    if ref is None:
-        return set(), set()
-    if ref.letter == "loss":
-        return {"loss"} | {namer.post(len(sizes) - 1, r) for r in range(sizes[-1])}, set()
-    if ref.letter == "w":
-        return {namer.layer_input(ref.layer, ref.col), namer.post(ref.layer, ref.row)}, {step.node}
-    if ref.letter in ("l", "b"):
-        neuron = namer.post(ref.layer, ref.row)
-        if step.phase != "forward":
-            return {neuron}, set()
-        edges = {namer.weight(ref.layer, ref.row, c) for c in range(sizes[ref.layer - 1])}
-        inputs = {namer.layer_input(ref.layer, c) for c in range(sizes[ref.layer - 1])}
-        return {neuron} | inputs, edges
-    if ref.letter == "o" and step.phase == "backward":
-        return {step.node, "loss"}, set()
-    if ref.letter in ("h", "i") and step.phase == "backward":
-        # a gradient flowing back into this neuron along every edge that leaves it
-        k = ref.layer + 1
-        edges = {namer.weight(k, r, ref.row) for r in range(sizes[k])}
-        return {step.node} | {namer.post(k, r) for r in range(sizes[k])}, edges
-    return {step.node}, set()
-
-
-def main_node(tr: Trace, step: Step) -> str:
-    """The neuron the step computes (a weight's or bias's step: the neuron it feeds)."""
-    ref = tr.namer.resolve(step.node)
-    if ref is None or ref.letter == "loss":
-        return "loss"
-    if ref.letter in ("l", "b", "w"):
-        return tr.namer.post(ref.layer, ref.row)
-    return step.node
+__all__ = ["Picture", "draw", "highlights", "legend", "main_node"]
 
 
 @dataclass
@@ -208,8 +173,26 @@ def _known(reveals: dict[str, Reveal], step: Step) -> bool:
     return at is None or at <= step.index
 
 
-def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: int) -> Picture:
-    """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells."""
+def _crossed(rev: Reveal, index: int) -> tuple[bool, bool, bool]:
+    """Which of its reveal points step ``index`` has reached: all a label depends on."""
+    return (
+        index >= rev.value_at,
+        rev.grad_at is not None and index >= rev.grad_at,
+        rev.update_at is not None and index >= rev.update_at,
+    )
+
+
+def draw(
+    tr: Trace,
+    step: Step,
+    reveals: dict[str, Reveal],
+    width: int,
+    height: int,
+    memo: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] | None = None,
+) -> Picture:
+    """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells. ``memo``
+    (kept by the caller for one trace and its reveals) holds the neuron labels made so far:
+    a label changes only when the step crosses one of its reveal points."""
     width, height = max(width, 20), max(height, 6)
     hot_nodes, hot_edges = highlights(tr, step)
     main = main_node(tr, step)
@@ -217,8 +200,17 @@ def draw(tr: Trace, step: Step, reveals: dict[str, Reveal], width: int, height: 
     focus = next(i for i, (_, names) in enumerate(cols) if main in names)
     index = step.index
 
+    def label_of(name: str, digits: int | None) -> Label:
+        rev = reveals[name]
+        if memo is None:
+            return label(tr, rev, index, digits)
+        key = (name, digits, _crossed(rev, index))
+        if key not in memo:
+            memo[key] = label(tr, rev, index, digits)
+        return memo[key]
+
     def node_lines(name: str, digits: int | None) -> list[tuple[str, str]]:
-        lab = label(tr, reveals[name], index, digits)
+        lab = label_of(name, digits)
         mark = "◉" if name == main else "●" if name in hot_nodes else "○"
         style = MAIN if name == main else TOUCHED if name in hot_nodes else ""
         lines = [(f"{mark} {name}", style), ("·" if lab.value == NOT_YET else lab.value, "")]

@@ -52,6 +52,7 @@ class InfoBar(Static):
         self.title = title
         self.parts: list[tuple[int, str]] = [(0, "bptrace"), (5, title), (9, _("loading…"))]
         self.text = fit(self.parts, 10_000)
+        self._shown: str | None = None  # the line last handed to update()
 
     def on_mount(self) -> None:
         self._update()
@@ -60,8 +61,11 @@ class InfoBar(Static):
         self._update()
 
     def _update(self) -> None:
-        self.text = fit(self.parts, self.size.width or 10_000)
-        self.update(Text(self.text))
+        self.text = text = fit(self.parts, self.size.width or 10_000)
+        if text == self._shown:
+            return  # the same line: nothing to draw again
+        self._shown = text
+        self.update(Text(text), layout=False)  # one line, always: its size never changes
 
     def show_message(self, message: str) -> None:
         self.parts = [(0, "bptrace"), (5, self.title), (9, message)]

@@ -19,9 +19,11 @@ from bptrace.tui.diagram import Picture, draw, highlights
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
     from bptrace.model.trace import Trace
-    from bptrace.tui.reveal import Reveal
+    from bptrace.tui.reveal import Label, Reveal
 
 __all__ = ["NetworkDrawing", "highlights"]
+
+CACHED = 64  # pictures (and highlights) of this many recent steps and sizes are kept
 
 
 class NetworkDrawing(Widget):
@@ -37,14 +39,30 @@ class NetworkDrawing(Widget):
         self.hot: tuple[set[str], set[str]] = (set(), set())
         self.picture: Picture | None = None
         self._what: tuple[Trace, Step, dict[str, Reveal]] | None = None
-        self._cache: dict[tuple[int, int], Picture] = {}
+        self._cache: dict[tuple[int, int, int], Picture] = {}  # (step, width, lines) → drawn
+        self._hot: dict[int, tuple[set[str], set[str]]] = {}  # step → highlights
+        self._of: tuple[object, object] | None = None  # the trace and reveals cached for
+        self._labels: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] = {}
 
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
-        """Draw ``tr`` with ``step`` current."""
+        """Draw ``tr`` with ``step`` current. The pictures of the steps shown lately are kept
+        (stepping back and forth draws nothing twice), and when the new picture has as many
+        lines as the one on screen, the pane is repainted without a layout pass."""
+        was = None
+        if self._of is None or self._of[0] is not tr or self._of[1] is not reveals:
+            self._cache, self._hot, self._of = {}, {}, (tr, reveals)
+            self._labels = {}
+        else:
+            was = self.picture_at(self.content_size.width)
         self._what = (tr, step, reveals)
-        self._cache = {}
-        self.hot = highlights(tr, step)
-        self.refresh(layout=True)
+        if step.index not in self._hot:
+            self._hot[step.index] = highlights(tr, step)
+            if len(self._hot) > CACHED:
+                del self._hot[next(iter(self._hot))]
+        self.hot = self._hot[step.index]
+        now = self.picture_at(self.content_size.width)
+        same = was is not None and now is not None and _lines(was) == _lines(now)
+        self.refresh(layout=not same)
 
     def budget(self) -> int:
         """The most lines the drawing may take: 60% of the pane it shares with the step."""
@@ -55,14 +73,16 @@ class NetworkDrawing(Widget):
     def picture_at(self, width: int) -> Picture | None:
         if self._what is None or width <= 0:
             return None
-        key = (width, self.budget())
+        key = (self._what[1].index, width, self.budget())
         if key not in self._cache:
-            self._cache[key] = draw(*self._what, width=width, height=key[1])
+            self._cache[key] = draw(*self._what, width=width, height=key[2], memo=self._labels)
+            if len(self._cache) > CACHED:
+                del self._cache[next(iter(self._cache))]
         return self._cache[key]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         picture = self.picture_at(width)
-        return 1 if picture is None else len(picture.plain.splitlines())
+        return 1 if picture is None else _lines(picture)
 
     def render(self) -> Text:
         picture = self.picture_at(self.content_size.width)
@@ -70,3 +90,7 @@ class NetworkDrawing(Widget):
             return Text(self.text)
         self.picture, self.text = picture, picture.plain
         return picture.text
+
+
+def _lines(picture: Picture) -> int:
+    return len(picture.plain.splitlines())

@@ -48,7 +48,9 @@ class StepPane(VerticalScroll):
         marks = ([_("▼ more below: scroll, or tab here and ↓")] if below else []) + (
             [_("▲ more above")] if above else []
         )
-        self.border_subtitle = " · ".join(marks)
+        subtitle = " · ".join(marks)
+        if subtitle != (self.border_subtitle or ""):  # setting it repaints, even unchanged
+            self.border_subtitle = subtitle
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
