@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input
 
 from bptrace.model.errors import BptraceError
 from bptrace.tui.screens.trace_view import TraceScreen
@@ -46,18 +45,9 @@ class QuizScreen(TraceScreen):
         self.quiz: Quiz | None = None
         self.feedback: tuple[str, ...] = ()
 
-    def compose(self) -> ComposeResult:
-        yield InfoBar(self.source_title, id="info")
-        yield Static("", id="warnings")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield NetworkTree(id="tree")
-                yield Static("", id="tree-note")
-            with Vertical(id="right"):
-                yield QuizPane(id="quiz-pane")
-                yield Input("", placeholder="your answer, then Enter", id="quiz-input")
-                yield NetworkDrawing(id="drawing")
-        yield Footer(compact=True, show_command_palette=False)
+    def compose_step(self) -> ComposeResult:
+        yield QuizPane(id="quiz-pane")
+        yield Input("", placeholder="your answer, then Enter", id="quiz-input")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in OFF and super().check_action(action, parameters)

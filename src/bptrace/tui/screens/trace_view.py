@@ -113,9 +113,13 @@ class TraceScreen(PracticeKeys, Screen[None]):
                 yield NetworkTree(id="tree")
                 yield Static("", id="tree-note")
             with Vertical(id="right"):
-                yield StepPane(id="step")
+                yield from self.compose_step()
                 yield NetworkDrawing(id="drawing")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p is listed under ?
+
+    def compose_step(self) -> ComposeResult:
+        """What stands above the drawing: the step pane (the quiz puts its own there)."""
+        yield StepPane(id="step")
 
     def show_loading(self, text: str) -> None:
         self.query_one(StepPane).show_message(text)
