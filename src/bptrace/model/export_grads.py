@@ -15,7 +15,7 @@ import numpy as np
 
 from bptrace.model import formulas as F
 from bptrace.model.fmt import Lazy, elide, fmt_signed
-from bptrace.model.jsonwrite import encode_string, nums, pad
+from bptrace.model.jsonwrite import encode_string, nums, pad, step_head
 from bptrace.model.step import per_sample_text, wrap
 
 if TYPE_CHECKING:
@@ -160,26 +160,7 @@ def param_steps(steps: StepList, k: int, bias: bool, first: int, level: int) -> 
                     + close2
                 )
             yield (
-                "{"
-                + p1
-                + f'"index": {index},'
-                + p1
-                + '"phase": "backward",'
-                + p1
-                + '"node": '
-                + encode_string(node)
-                + ","
-                + p1
-                + '"formula": '
-                + encode_string(formula)
-                + ","
-                + p1
-                + '"substituted": '
-                + encode_string(substituted)
-                + ","
-                + p1
-                + '"value": '
-                + total_nums[r][c]
+                step_head(p1, index, "backward", node, formula, substituted, total_nums[r][c])
                 + ","
                 + p1
                 + '"factors": ['
@@ -289,26 +270,15 @@ def via_steps(
             for t in range(count)
         )
         yield (
-            "{"
-            + p1
-            + f'"index": {first + r},'
-            + p1
-            + '"phase": "backward",'
-            + p1
-            + '"node": '
-            + encode_string(node)
-            + ","
-            + p1
-            + '"formula": '
-            + encode_string(formula)
-            + ","
-            + p1
-            + '"substituted": '
-            + encode_string(substituted)
-            + ","
-            + p1
-            + '"value": '
-            + _vec(nums(total.tolist()), level + 1)
+            step_head(
+                p1,
+                first + r,
+                "backward",
+                node,
+                formula,
+                substituted,
+                _vec(nums(total.tolist()), level + 1),
+            )
             + ","
             + p1
             + '"factors": ['

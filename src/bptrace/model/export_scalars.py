@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bptrace.model.export_grads import param_steps, via_steps
 from bptrace.model.fmt import fmt, fmt_signed
-from bptrace.model.jsonwrite import Raw, dumps, encode_string, nums, pad
+from bptrace.model.jsonwrite import Raw, dumps, encode_string, nums, pad, step_head
 
 if TYPE_CHECKING:
     from bptrace.model.steps import StepList
@@ -87,26 +87,15 @@ def _update_steps(steps: StepList, k: int, bias: bool, first: int, level: int) -
         r, c = divmod(pos, cols)
         node = namer.bias(k, r) if bias else namer.weight(k, r, c)
         yield (
-            "{"
-            + p1
-            + f'"index": {first + pos},'
-            + p1
-            + '"phase": "update",'
-            + p1
-            + '"node": '
-            + encode_string(node)
-            + ","
-            + p1
-            + '"formula": '
-            + encode_string(f"{node} ← {node} − lr·∂loss/∂{node}")
-            + ","
-            + p1
-            + '"substituted": '
-            + encode_string(f"{fmt(v)} − {lr} × {fmt_signed(g)}")
-            + ","
-            + p1
-            + '"value": '
-            + u
+            step_head(
+                p1,
+                first + pos,
+                "update",
+                node,
+                f"{node} ← {node} − lr·∂loss/∂{node}",
+                f"{fmt(v)} − {lr} × {fmt_signed(g)}",
+                u,
+            )
             + close0
         )
 

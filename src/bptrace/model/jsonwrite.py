@@ -42,6 +42,35 @@ def pad(level: int) -> str:
     return "\n" + " " * level
 
 
+def step_head(
+    p1: str, index: int, phase: str, node: str, formula: str, substituted: str, value: str
+) -> str:
+    """A step object's opening, up to its ``value`` (``p1``: the padding of its keys), as
+    ``json.dumps(indent=1)`` writes it; the caller adds the rest and the closing brace."""
+    return (
+        "{"
+        + p1
+        + f'"index": {index},'
+        + p1
+        + f'"phase": "{phase}",'
+        + p1
+        + '"node": '
+        + encode_string(node)
+        + ","
+        + p1
+        + '"formula": '
+        + encode_string(formula)
+        + ","
+        + p1
+        + '"substituted": '
+        + encode_string(substituted)
+        + ","
+        + p1
+        + '"value": '
+        + value
+    )
+
+
 def dumps(doc: Any) -> str:
     """``json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False)``, NaN as strings."""
     out: list[str] = []
