@@ -158,29 +158,30 @@ class NetworkTree(Tree[str]):
         node.remove_children()
         self._filled.discard(key)
 
-    def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
-        """The person opened a group: make what is inside it."""
-        event.stop()
-        key = self._key_of.get(int(event.node.id))
+    def _toggled(self, node: TreeNode[str]) -> Key | None:
+        """The group ``node`` was opened or closed: its key, and a step-opened group that the
+        person toggled is theirs from now on (a toggle of our own is only counted off)."""
+        key = self._key_of.get(int(node.id))
         if key is None:
-            return
-        if self._quiet[key] > 0:
-            self._quiet[key] -= 1
-        elif key in self._opened:  # opened by the step, now kept open by the person
-            self._opened.remove(key)
-        if event.node.is_expanded:
-            self._refit(self._fill(key))
-
-    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[str]) -> None:
-        event.stop()
-        key = self._key_of.get(int(event.node.id))
-        if key is None:
-            return
+            return None
         if self._quiet[key] > 0:
             self._quiet[key] -= 1
         elif key in self._opened:
             self._opened.remove(key)
-        self._drop(key)
+        return key
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
+        """The person opened a group: make what is inside it."""
+        event.stop()
+        key = self._toggled(event.node)
+        if key is not None and event.node.is_expanded:
+            self._refit(self._fill(key))
+
+    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[str]) -> None:
+        event.stop()
+        key = self._toggled(event.node)
+        if key is not None:
+            self._drop(key)
 
     # -- labels: made when a line is drawn, for the lines on screen only --------------------
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
