@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 from bptrace.model.quote import path_text
 
@@ -21,15 +22,17 @@ def check_readable(path: str | os.PathLike[str]) -> None:
 
 def _refusal(p: Path, exc: OSError) -> BptraceError:
     if isinstance(exc, FileNotFoundError):
-        return BptraceError(f"{p}: no such file")
+        return BptraceError(_("{path}: no such file").format(path=p))
     if isinstance(exc, IsADirectoryError):
-        return BptraceError(f"{p}: is a directory")
+        return BptraceError(_("{path}: is a directory").format(path=p))
     if isinstance(exc, PermissionError):
-        return BptraceError(f"{p}: permission denied")
-    return BptraceError(f"{p}: cannot read ({exc.strerror})")
+        return BptraceError(_("{path}: permission denied").format(path=p))
+    return BptraceError(_("{path}: cannot read ({reason})").format(path=p, reason=exc.strerror))
 
 
-def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> str:
+def read_text(
+    path: str | os.PathLike[str], limit: int | None = None, what: str = N_("file")
+) -> str:
     """The file's text (UTF-8); a clear BptraceError when it is missing, unreadable or too big."""
     p = Path(path)
     shown = path_text(p)
@@ -38,16 +41,20 @@ def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str 
             size = p.stat().st_size
             if size > limit:
                 raise BptraceError(
-                    f"{shown}: {size} bytes is over the {limit} byte limit for a {what}"
+                    _("{path}: {size} bytes is over the {limit} byte limit for a {what}").format(
+                        path=shown, size=size, limit=limit, what=_(what)
+                    )
                 )
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise BptraceError(f"{shown}: no such file") from None
+        raise BptraceError(_("{path}: no such file").format(path=shown)) from None
     except IsADirectoryError:
-        raise BptraceError(f"{shown}: is a directory") from None
+        raise BptraceError(_("{path}: is a directory").format(path=shown)) from None
     except PermissionError:
-        raise BptraceError(f"{shown}: permission denied") from None
+        raise BptraceError(_("{path}: permission denied").format(path=shown)) from None
     except UnicodeDecodeError:
-        raise BptraceError(f"{shown}: not a text file (not UTF-8)") from None
+        raise BptraceError(_("{path}: not a text file (not UTF-8)").format(path=shown)) from None
     except OSError as exc:
-        raise BptraceError(f"{shown}: cannot read ({exc.strerror})") from None
+        raise BptraceError(
+            _("{path}: cannot read ({reason})").format(path=shown, reason=exc.strerror)
+        ) from None

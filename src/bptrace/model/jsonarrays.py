@@ -22,6 +22,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 
 NONFINITE = frozenset(("nan", "inf", "-inf"))
@@ -52,7 +53,7 @@ def validate_mlp(doc: dict[str, Any], source: str, schema_check: Callable[[Any],
     skeleton, arrays = _split(doc)
     schema_check(skeleton)
     for where, value, kind in arrays:
-        check_array(value, kind, f"{source}: invalid trace at {where}")
+        check_array(value, kind, where, source)
     try:
         _check_nodes(doc.get("nodes"))
         _check_steps(doc.get("steps"))
@@ -60,39 +61,46 @@ def validate_mlp(doc: dict[str, Any], source: str, schema_check: Callable[[Any],
         schema_check(doc)  # the slow, exact verdict (and message) for an unusual document
 
 
-def check_array(value: Any, kind: str, where: str) -> None:
+def check_array(value: Any, kind: str, where: str, source: str) -> None:
     """``value`` is a ``vector`` or a ``matrix`` of numbers, or one line naming ``where``."""
     want = 1 if kind == "vector" else 2
     if not isinstance(value, list):
-        raise BptraceError(f"{where}: expected a {_name(want)}, got {_json_type(value)}")
+        raise _fail(source, where, _("expected a {what}, got {value}"), want, _json_type(value))
     if not value:
         return
     items: list[Any] = value
     if want == 2:
         if not _all_lists(value):
-            raise BptraceError(f"{where}: expected a {_name(want)}, got a row that is not a list")
+            raise _fail(source, where, _("expected a {what}, got a row that is not a list"), want)
         if len(set(map(len, value))) != 1:
-            raise BptraceError(f"{where}: expected a {_name(want)}, got rows of different lengths")
+            raise _fail(source, where, _("expected a {what}, got rows of different lengths"), want)
         items = list(chain.from_iterable(value))
     types = set(map(type, items))
     if list in types:
-        raise BptraceError(f"{where}: expected a {_name(want)}, got {want + 1} levels of lists")
+        raise _fail(
+            source, where, _("expected a {what}, got {value} levels of lists"), want, want + 1
+        )
     if not types <= {int, float, str}:
         bad = next(v for v in items if type(v) not in (int, float, str))
-        raise BptraceError(f"{where}: expected numbers, got {_json_type(bad)}")
+        raise _fail(source, where, _("expected numbers, got {value}"), want, _json_type(bad))
     if str in types:
         text = next((v for v in items if type(v) is str and v not in NONFINITE), None)
         if text is not None:
             shown = json.dumps(text[:40])  # escaped: a newline or ESC stays on one line
-            raise BptraceError(f"{where}: expected numbers, got the string {shown}")
+            raise _fail(source, where, _("expected numbers, got the string {value}"), want, shown)
 
 
-def _name(ndim: int) -> str:
-    return "list of numbers" if ndim == 1 else "matrix (a list of rows of numbers)"
+def _fail(source: str, where: str, message: str, ndim: int, value: object = None) -> BptraceError:
+    what = _("list of numbers") if ndim == 1 else _("matrix (a list of rows of numbers)")
+    return BptraceError(
+        _("{source}: invalid trace at {where}: {message}").format(
+            source=source, where=where, message=message.format(what=what, value=value)
+        )
+    )
 
 
 def _json_type(v: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    names = {dict: _("an object"), list: _("a list"), str: _("a string"), bool: _("a boolean")}
     return "null" if v is None else names.get(type(v), type(v).__name__)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bptrace.i18n import N_, _
 from bptrace.model import jsonwrite
 from bptrace.model.errors import BptraceError
 from bptrace.model.export_scalars import nodes_raw, steps_raw
@@ -71,7 +72,9 @@ def _param(p: Param | None) -> dict[str, Any] | None:
 
 def resolve_detail(tr: Trace, detail: str) -> str:
     if detail not in ("auto", "scalars", "tensors"):
-        raise BptraceError(f"--detail: expected scalars or tensors, got {detail!r}")
+        raise BptraceError(
+            _("--detail: expected scalars or tensors, got {value!r}").format(value=detail)
+        )
     if detail == "auto":
         return "scalars" if tr.small else "tensors"
     return detail
@@ -189,10 +192,16 @@ def schema() -> dict[str, Any]:
 def validate(doc: Any, source: str = "trace") -> None:
     """Raise BptraceError naming the first place where ``doc`` breaks the schema."""
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
-        raise BptraceError(f"{source}: not a bptrace trace (format is {q(doc.get('format'))})")
+        raise BptraceError(
+            _("{source}: not a bptrace trace (format is {format})").format(
+                source=source, format=q(doc.get("format"))
+            )
+        )
     if isinstance(doc, dict) and doc.get("version") != VERSION:
         raise BptraceError(
-            f"{source}: unsupported trace version {q(doc.get('version'))} (this bptrace reads {VERSION})"
+            _("{source}: unsupported trace version {version} (this bptrace reads {known})").format(
+                source=source, version=q(doc.get("version")), known=VERSION
+            )
         )
     if isinstance(doc, dict) and "kind" not in doc:  # an MLP trace: big arrays in numpy
         validate_mlp(doc, source, lambda d: _schema_check(d, source))
@@ -206,8 +215,12 @@ def _schema_check(doc: Any, source: str) -> None:
     validator = jsonschema.Draft202012Validator(schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise BptraceError(f"{source}: invalid trace at {where}: {error.message[:200]}")
+        where = "/".join(str(p) for p in error.absolute_path) or _("(top level)")
+        raise BptraceError(
+            _("{source}: invalid trace at {where}: {reason}").format(
+                source=source, where=where, reason=error.message[:200]
+            )
+        )
 
 
 def _np(value: Any) -> Array:
@@ -273,11 +286,15 @@ def _check_shapes(tr: Trace, source: str) -> None:
     sizes, batch = tr.network.sizes, tr.network.batch
     if len(tr.layers) != len(sizes) - 1 or len(tr.network.activations) != len(tr.layers):
         raise BptraceError(
-            f"{source}: invalid trace: {len(tr.layers)} layers for sizes {list(sizes)}"
+            _("{source}: invalid trace: {count} layers for sizes {sizes}").format(
+                source=source, count=len(tr.layers), sizes=list(sizes)
+            )
         )
     if tr.inputs.shape != (batch, sizes[0]) or tr.input_grad.shape != tr.inputs.shape:
         raise BptraceError(
-            f"{source}: invalid trace: input shape {tr.inputs.shape} for sizes {list(sizes)}"
+            _("{source}: invalid trace: input shape {shape} for sizes {sizes}").format(
+                source=source, shape=tr.inputs.shape, sizes=list(sizes)
+            )
         )
     for k, layer in enumerate(tr.layers, start=1):
         want = {"weight": (sizes[k], sizes[k - 1]), "pre": (batch, sizes[k])}
@@ -289,7 +306,9 @@ def _check_shapes(tr: Trace, source: str) -> None:
             shapes_ok = shapes_ok and layer.bias.value.shape == (sizes[k],) == layer.bias.grad.shape
         if not shapes_ok:
             raise BptraceError(
-                f"{source}: invalid trace: layer {k} arrays do not match sizes {list(sizes)}"
+                _("{source}: invalid trace: layer {k} arrays do not match sizes {sizes}").format(
+                    source=source, k=k, sizes=list(sizes)
+                )
             )
 
 
@@ -340,7 +359,10 @@ def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
     """
     p = Path(path)
     shown = path_text(p)
-    doc = parse(read_text(p, MAX_TRACE_BYTES, "trace"), shown)
+    doc = parse(read_text(p, MAX_TRACE_BYTES, N_("trace")), shown)
     if not isinstance(doc, dict):
-        raise BptraceError(f"{shown}: not a bptrace trace (top level is not an object)")
+        raise BptraceError(
+            _("{source}: not a bptrace trace (top level is not an object)").format(source=shown)
+        )
+
     return any_trace_from_dict(doc, shown)

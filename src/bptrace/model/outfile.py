@@ -15,6 +15,7 @@ import os
 import stat
 from pathlib import Path
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.quote import path_text
 
@@ -28,7 +29,7 @@ def _tmp_prefix(path: Path) -> str:
 def check_target(path: str | os.PathLike[str]) -> Path:
     """Refuse a target that cannot or must not be written; return it as a Path."""
     if not os.fspath(path):
-        raise BptraceError("-o: empty file name (give a file name, or leave -o out for stdout)")
+        raise BptraceError(_("-o: empty file name (give a file name, or leave -o out for stdout)"))
     out = Path(path)
     shown = path_text(out)
     directory = out.parent if str(out.parent) else Path(".")
@@ -37,19 +38,27 @@ def check_target(path: str | os.PathLike[str]) -> Path:
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+        raise BptraceError(
+            _("{path}: cannot write ({reason})").format(path=shown, reason=exc.strerror)
+        ) from None
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
-            raise BptraceError(f"{shown}: is a directory")
+            raise BptraceError(_("{path}: is a directory").format(path=shown))
         if not stat.S_ISREG(st.st_mode):
             raise BptraceError(
-                f"{shown}: not a regular file (a device, FIFO or socket): refused, "
-                "bptrace writes only regular files"
+                _(
+                    "{path}: not a regular file (a device, FIFO or socket): refused, "
+                    "bptrace writes only regular files"
+                ).format(path=shown)
             )
     if not directory.is_dir():
-        raise BptraceError(f"{shown}: directory {path_text(directory)} does not exist")
+        raise BptraceError(
+            _("{path}: directory {directory} does not exist").format(
+                path=shown, directory=path_text(directory)
+            )
+        )
     if not os.access(directory, os.W_OK) or (st is not None and not os.access(out, os.W_OK)):
-        raise BptraceError(f"{shown}: permission denied")
+        raise BptraceError(_("{path}: permission denied").format(path=shown))
     return out
 
 
@@ -103,9 +112,13 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+            raise BptraceError(
+                _("{path}: cannot write ({reason})").format(path=shown, reason=exc.strerror)
+            ) from None
     except OSError as exc:
-        raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+        raise BptraceError(
+            _("{path}: cannot write ({reason})").format(path=shown, reason=exc.strerror)
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -116,7 +129,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise BptraceError(f"{shown}: cannot write ({exc.strerror})") from None
+            raise BptraceError(
+                _("{path}: cannot write ({reason})").format(path=shown, reason=exc.strerror)
+            ) from None
         raise
 
 
@@ -125,16 +140,18 @@ def write_stdout(text: str) -> None:
     import sys
 
     if sys.stdout is None:
-        raise BptraceError("stdout is closed: use -o FILE")
+        raise BptraceError(_("stdout is closed: use -o FILE"))
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
         raise
     except (OSError, ValueError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "closed"
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _("closed")
         _silence_stdout()
-        raise BptraceError(f"stdout: cannot write ({why}): use -o FILE") from None
+        raise BptraceError(
+            _("stdout: cannot write ({reason}): use -o FILE").format(reason=why)
+        ) from None
 
 
 def _silence_stdout() -> None:

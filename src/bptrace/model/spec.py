@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 from bptrace.model.files import read_text
 from bptrace.model.network import ACTIVATIONS, LOSSES, REDUCTIONS
@@ -86,26 +87,36 @@ class _Checker:
         self, key: str, value: Any, *, positive: bool = False, nonneg: bool = False
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"expected a number, got {q(value)}")
+            raise self.fail(key, _("expected a number, got {value}").format(value=q(value)))
         if not math.isfinite(value):
-            raise self.fail(key, f"must be finite, got {q(value)}")
+            raise self.fail(key, _("must be finite, got {value}").format(value=q(value)))
         if positive and value <= 0:
-            raise self.fail(key, f"must be > 0, got {q(value)}")
+            raise self.fail(key, _("must be > 0, got {value}").format(value=q(value)))
         if nonneg and value < 0:
-            raise self.fail(key, f"must be >= 0, got {q(value)}")
+            raise self.fail(key, _("must be >= 0, got {value}").format(value=q(value)))
         return float(value)
 
     def vector(self, key: str, value: Any, size: int) -> list[float]:
         if not isinstance(value, list):
-            raise self.fail(key, f"expected a list of {size} numbers, got {q(value)}")
+            raise self.fail(
+                key,
+                _("expected a list of {size} numbers, got {value}").format(
+                    size=size, value=q(value)
+                ),
+            )
         if len(value) != size:
-            raise self.fail(key, f"expected {size} numbers, got {len(value)}")
+            raise self.fail(
+                key, _("expected {size} numbers, got {count}").format(size=size, count=len(value))
+            )
         return [self.number(f"{key}[{i}]", v) for i, v in enumerate(value)]
 
     def choice(self, key: str, value: Any, options: tuple[str, ...]) -> str:
         if value not in options:
             raise self.fail(
-                key, f"unknown value {q(value)} (expected one of: {', '.join(options)})"
+                key,
+                _("unknown value {value} (expected one of: {options})").format(
+                    value=q(value), options=", ".join(options)
+                ),
             )
         return str(value)
 
@@ -115,25 +126,36 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     c = _Checker(source)
     unknown = sorted(set(data) - KEYS)
     if unknown:
-        raise c.fail(q(unknown[0]), f"unknown key (known keys: {', '.join(sorted(KEYS))})")
+        raise c.fail(
+            q(unknown[0]),
+            _("unknown key (known keys: {keys})").format(keys=", ".join(sorted(KEYS))),
+        )
     for key in ("layers", "inputs", "targets"):
         if key not in data:
-            raise c.fail(key, "missing (required)")
+            raise c.fail(key, _("missing (required)"))
     layers = data["layers"]
     if not isinstance(layers, list) or len(layers) < 2:
         raise c.fail(
-            "layers", f"expected a list of at least 2 sizes (input, ..., output), got {q(layers)}"
+            "layers",
+            _("expected a list of at least 2 sizes (input, ..., output), got {value}").format(
+                value=q(layers)
+            ),
         )
     for i, n in enumerate(layers):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise c.fail(f"layers[{i}]", f"expected a positive integer, got {q(n)}")
+            raise c.fail(
+                f"layers[{i}]", _("expected a positive integer, got {value}").format(value=q(n))
+            )
     _check_size(c, layers, data["inputs"])
     hidden = len(layers) - 2
     act = data.get("activation", "sigmoid")
     acts = act if isinstance(act, list) else [act] * hidden
     if isinstance(act, list) and len(act) != hidden:
         raise c.fail(
-            "activation", f"expected {hidden} names (one per hidden layer), got {len(act)}"
+            "activation",
+            _("expected {hidden} names (one per hidden layer), got {count}").format(
+                hidden=hidden, count=len(act)
+            ),
         )
     activations = tuple(
         c.choice(f"activation[{i}]" if isinstance(act, list) else "activation", a, ACTIVATIONS)
@@ -147,15 +169,19 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     lr = c.number("lr", data.get("lr", 0.5), positive=True)
     train_biases = data.get("train_biases", True)
     if not isinstance(train_biases, bool):
-        raise c.fail("train_biases", f"expected true or false, got {q(train_biases)}")
+        raise c.fail(
+            "train_biases", _("expected true or false, got {value}").format(value=q(train_biases))
+        )
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise c.fail("seed", f"expected a non-negative integer, got {q(seed)}")
+        raise c.fail(
+            "seed", _("expected a non-negative integer, got {value}").format(value=q(seed))
+        )
     name = data.get("name", Path(source).stem if source != "spec" else "network")
     if not isinstance(name, str):
-        raise c.fail("name", f"expected a string, got {q(name)}")
+        raise c.fail("name", _("expected a string, got {value}").format(value=q(name)))
     if not name.isprintable():
-        raise c.fail("name", f"holds control characters: {q(name)}")
+        raise c.fail("name", _("holds control characters: {value}").format(value=q(name)))
 
     n_in, n_out = layers[0], layers[-1]
     raw_inputs = data["inputs"]
@@ -164,7 +190,7 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
     )
     samples = [raw_inputs] if single else raw_inputs
     if not isinstance(samples, list) or not samples:
-        raise c.fail("inputs", "expected one sample (a list of numbers) or a list of samples")
+        raise c.fail("inputs", _("expected one sample (a list of numbers) or a list of samples"))
     inputs = [
         c.vector("inputs" if single else f"inputs[{i}]", s, n_in) for i, s in enumerate(samples)
     ]
@@ -199,25 +225,43 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
         if single and not (isinstance(raw, list) and len(raw) == 1 and _is_int(raw[0])):
             items = [raw]
         if not isinstance(items, list) or len(items) != batch:
-            raise c.fail("targets", f"expected {batch} target(s), one per sample, got {q(raw)}")
+            raise c.fail(
+                "targets",
+                _("expected {batch} target(s), one per sample, got {value}").format(
+                    batch=batch, value=q(raw)
+                ),
+            )
         out: list[Any] = []
         for i, t in enumerate(items):
             key = "targets" if single else f"targets[{i}]"
             if _is_int(t):
                 if not 0 <= t < n_out:
-                    raise c.fail(key, f"class index {t} out of range 0..{n_out - 1}")
+                    raise c.fail(
+                        key,
+                        _("class index {index} out of range 0..{last}").format(
+                            index=t, last=n_out - 1
+                        ),
+                    )
                 out.append(t)
             else:
                 probs = c.vector(key, t, n_out)
                 if any(p < 0 or p > 1 for p in probs):
-                    raise c.fail(key, f"class probabilities must lie in [0, 1], got {q(probs)}")
+                    raise c.fail(
+                        key,
+                        _("class probabilities must lie in [0, 1], got {value}").format(
+                            value=q(probs)
+                        ),
+                    )
                 out.append(probs)
         if len({isinstance(t, int) for t in out}) > 1:
-            raise c.fail("targets", "mix of class indices and probabilities")
+            raise c.fail("targets", _("mix of class indices and probabilities"))
         return out
     items = [raw] if single else raw
     if not isinstance(items, list) or len(items) != batch:
-        raise c.fail("targets", f"expected {batch} target sample(s), got {q(raw)}")
+        raise c.fail(
+            "targets",
+            _("expected {batch} target sample(s), got {value}").format(batch=batch, value=q(raw)),
+        )
     out = [
         c.vector("targets" if single else f"targets[{i}]", t, n_out) for i, t in enumerate(items)
     ]
@@ -226,7 +270,7 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
             if any(v < 0 or v > 1 for v in t):
                 raise c.fail(
                     "targets" if single else f"targets[{i}]",
-                    f"bce targets must lie in [0, 1], got {q(t)}",
+                    _("bce targets must lie in [0, 1], got {value}").format(value=q(t)),
                 )
     return out
 
@@ -234,14 +278,21 @@ def _targets(c: _Checker, raw: Any, loss: str, batch: int, n_out: int, single: b
 def _weights(c: _Checker, raw: Any, layers: list[int]) -> list[list[list[float]]]:
     depth = len(layers) - 1
     if not isinstance(raw, list) or len(raw) != depth:
-        raise c.fail("weights", f"expected {depth} matrices (one per layer), got {_count(raw)}")
+        raise c.fail(
+            "weights",
+            _("expected {depth} matrices (one per layer), got {count}").format(
+                depth=depth, count=_count(raw)
+            ),
+        )
     out = []
     for k, mat in enumerate(raw):
         rows, cols = layers[k + 1], layers[k]
         if not isinstance(mat, list) or len(mat) != rows:
             raise c.fail(
                 f"weights[{k}]",
-                f"expected {rows} rows (layer {k + 1} has {rows} outputs), got {_count(mat)}",
+                _("expected {rows} rows (layer {layer} has {rows} outputs), got {count}").format(
+                    rows=rows, layer=k + 1, count=_count(mat)
+                ),
             )
         out.append([c.vector(f"weights[{k}][{r}]", row, cols) for r, row in enumerate(mat)])
     return out
@@ -250,7 +301,12 @@ def _weights(c: _Checker, raw: Any, layers: list[int]) -> list[list[list[float]]
 def _biases(c: _Checker, raw: Any, layers: list[int]) -> list[list[float]]:
     depth = len(layers) - 1
     if not isinstance(raw, list) or len(raw) != depth:
-        raise c.fail("biases", f"expected {depth} vectors (one per layer), got {_count(raw)}")
+        raise c.fail(
+            "biases",
+            _("expected {depth} vectors (one per layer), got {count}").format(
+                depth=depth, count=_count(raw)
+            ),
+        )
     return [c.vector(f"biases[{k}]", vec, layers[k + 1]) for k, vec in enumerate(raw)]
 
 
@@ -265,13 +321,19 @@ def _count(raw: Any) -> str:
 def _check_size(c: _Checker, layers: list[int], raw_inputs: Any) -> None:
     """Refuse a network over the limits before anything is built (or allocated)."""
     if len(layers) > MAX_LAYERS + 1:
-        raise c.fail("layers", f"{len(layers) - 1} layers is over the limit of {MAX_LAYERS}")
+        raise c.fail(
+            "layers",
+            _("{count} layers is over the limit of {limit}").format(
+                count=len(layers) - 1, limit=MAX_LAYERS
+            ),
+        )
     params = sum(n_in * n_out + n_out for n_in, n_out in zip(layers, layers[1:], strict=False))
     if params > MAX_PARAMETERS:
         raise c.fail(
             "layers",
-            f"{q(layers)} has {params:,} weights and biases, over the limit of "
-            f"{MAX_PARAMETERS:,} for a spec",
+            _(
+                "{layers} has {params:,} weights and biases, over the limit of {limit:,} for a spec"
+            ).format(layers=q(layers), params=params, limit=MAX_PARAMETERS),
         )
     batched = isinstance(raw_inputs, list) and bool(raw_inputs) and isinstance(raw_inputs[0], list)
     batch = len(raw_inputs) if batched else 1
@@ -279,21 +341,28 @@ def _check_size(c: _Checker, layers: list[int], raw_inputs: Any) -> None:
     if values > MAX_VALUES:
         raise c.fail(
             "inputs",
-            f"{batch:,} samples × {sum(layers):,} neurons is {values:,} values, over the limit "
-            f"of {MAX_VALUES:,} for a spec",
+            _(
+                "{batch:,} samples × {neurons:,} neurons is {values:,} values, over the limit "
+                "of {limit:,} for a spec"
+            ).format(batch=batch, neurons=sum(layers), values=values, limit=MAX_VALUES),
         )
 
 
 def read_spec(path: str | Path) -> Spec:
     """Read and check a TOML spec file."""
-    return parse_spec_text(read_text(path, SPEC_BYTES, "spec"), path_text(path))
+    return parse_spec_text(read_text(path, SPEC_BYTES, N_("spec")), path_text(path))
 
 
 def parse_spec_text(text: str, source: str = "spec") -> Spec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise BptraceError(f"{source}: not valid TOML ({exc})") from None
+        raise BptraceError(
+            _("{source}: not valid TOML ({reason})").format(source=source, reason=exc)
+        ) from None
     except RecursionError:
-        raise BptraceError(f"{source}: not a spec: arrays or tables nested too deeply") from None
+        raise BptraceError(
+            _("{source}: not a spec: arrays or tables nested too deeply").format(source=source)
+        ) from None
+
     return parse_spec(data, source)

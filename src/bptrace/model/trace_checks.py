@@ -18,6 +18,7 @@ import json
 import math
 from typing import Any
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.quote import q
 
@@ -32,31 +33,40 @@ def parse(text: str, source: str) -> Any:
     values = text.count(",") + 1
     if values > MAX_TRACE_VALUES:
         raise BptraceError(
-            f"{source}: about {values:,} values is over the limit of {MAX_TRACE_VALUES:,} "
-            "for a trace"
+            _(
+                "{source}: about {values:,} values is over the limit of {limit:,} for a trace"
+            ).format(source=source, values=values, limit=MAX_TRACE_VALUES)
         )
 
     def integer(digits: str) -> int:
         if len(digits.lstrip("-")) > MAX_INT_DIGITS:
             raise BptraceError(
-                f"{source}: not a bptrace trace: an integer of {len(digits.lstrip('-')):,} digits"
+                _("{source}: not a bptrace trace: an integer of {digits:,} digits").format(
+                    source=source, digits=len(digits.lstrip("-"))
+                )
             )
         return int(digits)
 
     def constant(name: str) -> float:
         raise BptraceError(
-            f"{source}: not valid JSON: {name} is not a JSON number "
-            '(bptrace writes "nan", "inf" and "-inf" as strings)'
+            _(
+                "{source}: not valid JSON: {name} is not a JSON number "
+                '(bptrace writes "nan", "inf" and "-inf" as strings)'
+            ).format(source=source, name=name)
         )
 
     try:
         return json.loads(text, parse_int=integer, parse_constant=constant)
     except json.JSONDecodeError as exc:
         raise BptraceError(
-            f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            _("{source}: not valid JSON (line {line}, column {column}: {reason})").format(
+                source=source, line=exc.lineno, column=exc.colno, reason=exc.msg
+            )
         ) from None
     except RecursionError:
-        raise BptraceError(f"{source}: not a bptrace trace: nested too deeply") from None
+        raise BptraceError(
+            _("{source}: not a bptrace trace: nested too deeply").format(source=source)
+        ) from None
 
 
 class _Check:
@@ -64,46 +74,57 @@ class _Check:
         self.source = source
 
     def fail(self, key: str, message: str) -> BptraceError:
-        return BptraceError(f"{self.source}: invalid trace at {key}: {message}")
+        return BptraceError(
+            _("{source}: invalid trace at {where}: {message}").format(
+                source=self.source, where=key, message=message
+            )
+        )
 
     def finite(self, key: str, value: Any, *, positive: bool = False) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"expected a number, got {q(value)}")
+            raise self.fail(key, _("expected a number, got {value}").format(value=q(value)))
         if not math.isfinite(value):
-            raise self.fail(key, f"must be finite, got {q(value)}")
+            raise self.fail(key, _("must be finite, got {value}").format(value=q(value)))
         if positive and value <= 0:
-            raise self.fail(key, f"must be > 0, got {q(value)}")
+            raise self.fail(key, _("must be > 0, got {value}").format(value=q(value)))
 
     def num(self, key: str, value: Any) -> None:
         """A number, or one of the strings standing for NaN and ±inf."""
         if isinstance(value, str) and value in _NONFINITE:
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(key, f"expected a number, got {q(value)}")
+            raise self.fail(key, _("expected a number, got {value}").format(value=q(value)))
 
     def vector(self, key: str, value: Any, size: int, elements: bool = False) -> None:
         """A list of ``size`` numbers; each element checked too when the schema does not."""
         if not isinstance(value, list) or len(value) != size:
-            raise self.fail(key, f"expected {size} numbers, got {_what(value)}")
+            raise self.fail(
+                key, _("expected {size} numbers, got {count}").format(size=size, count=_what(value))
+            )
         if elements:
             for i, v in enumerate(value):
                 self.num(f"{key}/{i}", v)
         elif any(isinstance(v, list) for v in value):
-            raise self.fail(key, f"expected {size} numbers, got a nested list")
+            raise self.fail(key, _("expected {size} numbers, got a nested list").format(size=size))
 
     def matrix(self, key: str, value: Any, rows: int, cols: int, elements: bool = False) -> None:
         if not isinstance(value, list) or len(value) != rows:
-            raise self.fail(key, f"expected {rows} rows of {cols}, got {_what(value)}")
+            raise self.fail(
+                key,
+                _("expected {rows} rows of {cols}, got {value}").format(
+                    rows=rows, cols=cols, value=_what(value)
+                ),
+            )
         for r, row in enumerate(value):
             self.vector(f"{key}/{r}", row, cols, elements)
 
     def text(self, key: str, value: Any) -> None:
         if isinstance(value, str) and not value.isprintable():
-            raise self.fail(key, f"holds control characters: {q(value)}")
+            raise self.fail(key, _("holds control characters: {value}").format(value=q(value)))
 
 
 def _what(value: Any) -> str:
-    return f"a list of {len(value)}" if isinstance(value, list) else q(value)
+    return _("a list of {count}").format(count=len(value)) if isinstance(value, list) else q(value)
 
 
 def check_mlp(doc: dict[str, Any], source: str) -> None:
@@ -116,12 +137,17 @@ def check_mlp(doc: dict[str, Any], source: str) -> None:
     if numbers > MAX_TRACE_NUMBERS:
         raise c.fail(
             "network/sizes",
-            f"{numbers:,} numbers per array set is over the limit of {MAX_TRACE_NUMBERS:,}",
+            _("{numbers:,} numbers per array set is over the limit of {limit:,}").format(
+                numbers=numbers, limit=MAX_TRACE_NUMBERS
+            ),
         )
     c.text("network/name", net["name"])
     for key in ("activations", "bias"):
         if len(net[key]) != depth:
-            raise c.fail(f"network/{key}", f"{len(net[key])} entries for {depth} layers")
+            raise c.fail(
+                f"network/{key}",
+                _("{count} entries for {depth} layers").format(count=len(net[key]), depth=depth),
+            )
     for k, act in enumerate(net["activations"]):
         if act["name"] == "leaky_relu" or "negative_slope" in act:
             c.finite(f"network/activations/{k}/negative_slope", act.get("negative_slope"))
@@ -133,7 +159,8 @@ def check_mlp(doc: dict[str, Any], source: str) -> None:
     kind = loss["target_kind"]
     if (loss["name"] == "cross_entropy") != (kind in ("indices", "probabilities")):
         raise c.fail(
-            "network/loss/target_kind", f"{q(kind)} does not go with the loss {q(loss['name'])}"
+            "network/loss/target_kind",
+            _("{kind} does not go with the loss {loss}").format(kind=q(kind), loss=q(loss["name"])),
         )
     tensors = doc["tensors"]
     for part in ("value", "grad"):
@@ -145,13 +172,18 @@ def check_mlp(doc: dict[str, Any], source: str) -> None:
             if not (isinstance(t, int) and 0 <= t < sizes[-1]):
                 raise c.fail(
                     f"tensors/target/value/{i}",
-                    f"class index {q(t)} out of range 0..{sizes[-1] - 1}",
+                    _("class index {index} out of range 0..{last}").format(
+                        index=q(t), last=sizes[-1] - 1
+                    ),
                 )
     else:
         c.matrix("tensors/target/value", target, batch, sizes[-1])
     layers = tensors["layers"]
     if len(layers) != depth:
-        raise c.fail("tensors/layers", f"{len(layers)} layers for sizes {sizes}")
+        raise c.fail(
+            "tensors/layers",
+            _("{count} layers for sizes {sizes}").format(count=len(layers), sizes=sizes),
+        )
     for k, layer in enumerate(layers):
         _check_layer(c, layer, k, sizes[k], sizes[k + 1], batch, net["bias"][k], net["lr"])
     for i, w in enumerate(doc.get("warnings", [])):
@@ -178,8 +210,11 @@ def _check_layer(
     if (bias is None) == has_bias:
         raise c.fail(
             f"{where}/bias",
-            f"is {'null' if bias is None else 'present'} but network/bias/{k} is "
-            f"{'true' if has_bias else 'false'}",
+            (
+                _("is null but network/bias/{k} is true")
+                if bias is None
+                else _("is present but network/bias/{k} is false")
+            ).format(k=k),
         )
     if bias is not None:
         for part in ("value", "grad", "updated"):
@@ -187,7 +222,7 @@ def _check_layer(
                 c.vector(f"{where}/bias/{part}", bias[part], n_out)
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and lr is not None and param["trainable"] and "updated" not in param:
-            raise c.fail(f"{where}/{name}", "has no 'updated' although network/lr is set")
+            raise c.fail(f"{where}/{name}", _("has no 'updated' although network/lr is set"))
     for kind in ("pre", "post"):
         for part in ("value", "grad"):
             c.matrix(f"{where}/{kind}/{part}", layer[kind][part], batch, n_out)
@@ -199,26 +234,37 @@ def _check_training(
     epochs = training["epochs"]
     c.finite("training/lr", training["lr"], positive=True)
     if len(training["loss"]) != epochs + 1:
-        raise c.fail("training/loss", f"{len(training['loss'])} numbers for {epochs} epochs")
+        raise c.fail(
+            "training/loss",
+            _("{count} numbers for {epochs} epochs").format(
+                count=len(training["loss"]), epochs=epochs
+            ),
+        )
     for i, v in enumerate(training["loss"]):
         c.num(f"training/loss/{i}", v)
     final = training["final"]
     if "layers" in final:
         layers = final["layers"]
         if len(layers) != len(sizes) - 1:
-            raise c.fail("training/final/layers", f"{len(layers)} layers for sizes {sizes}")
+            raise c.fail(
+                "training/final/layers",
+                _("{count} layers for sizes {sizes}").format(count=len(layers), sizes=sizes),
+            )
         for k, layer in enumerate(layers):
             if not isinstance(layer, dict) or not {"weight", "bias"} <= set(layer):
-                raise c.fail(f"training/final/layers/{k}", "expected an object with weight, bias")
+                raise c.fail(
+                    f"training/final/layers/{k}", _("expected an object with weight, bias")
+                )
             c.matrix(
                 f"training/final/layers/{k}/weight", layer["weight"], sizes[k + 1], sizes[k], True
             )
             if (layer["bias"] is None) == bias[k]:
-                raise c.fail(f"training/final/layers/{k}/bias", "does not match network/bias")
+                raise c.fail(f"training/final/layers/{k}/bias", _("does not match network/bias"))
             if layer["bias"] is not None:
                 c.vector(f"training/final/layers/{k}/bias", layer["bias"], sizes[k + 1], True)
         if "output" not in final:
-            raise c.fail("training/final", "missing 'output'")
+            raise c.fail("training/final", _("missing 'output'"))
+
         c.matrix("training/final/output", final["output"], batch, sizes[-1], True)
         return
     _check_final_names(c, final, sizes, batch, bias)
@@ -238,12 +284,12 @@ def _check_final_names(
             names += [namer.bias(k, r) for r in range(sizes[k])]
         for name in names:
             if name not in final:
-                raise c.fail("training/final", f"missing {q(name)}")
+                raise c.fail("training/final", _("missing {name}").format(name=q(name)))
             c.num(f"training/final/{name}", final[name])
     for r in range(sizes[-1]):
         name = namer.post(depth, r)
         if name not in final:
-            raise c.fail("training/final", f"missing {q(name)}")
+            raise c.fail("training/final", _("missing {name}").format(name=q(name)))
         value = final[name]
         if batch > 1:
             c.vector(f"training/final/{name}", value, batch, True)
