@@ -14,6 +14,7 @@ import argparse
 import sys
 from typing import Any
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 
 SOURCE_OPTIONS = ("spec", "example", "model", "state", "lr")
@@ -39,14 +40,24 @@ def merge_sources(args: argparse.Namespace) -> None:
             continue
         if here is _ABSENT:
             raise BptraceError(
-                f"--{name} does not apply to `bptrace {command}` (it reads no model)"
+                _("--{name} does not apply to `bptrace {command}` (it reads no model)").format(
+                    name=name, command=command
+                )
             )
         if here is not None:
-            raise BptraceError(f"--{name} given both before and after `{command}`: give it once")
+            raise BptraceError(
+                _("--{name} given both before and after `{command}`: give it once").format(
+                    name=name, command=command
+                )
+            )
         setattr(args, name, top)
     given = [f"--{name}" for name in SOURCES if getattr(args, name, None) is not None]
     if len(given) > 1:
-        raise BptraceError(f"{' and '.join(given)}: give one source of the model, not both")
+        raise BptraceError(
+            _("{options}: give one source of the model, not both").format(
+                options=_(" and ").join(given)
+            )
+        )
 
 
 def note_default_detail(tr: Any, detail: str) -> None:
@@ -55,6 +66,10 @@ def note_default_detail(tr: Any, detail: str) -> None:
 
     if detail == "auto" and isinstance(tr, Trace) and not tr.small:
         sys.stderr.write(
-            f"bptrace: note: {tr.scalar_count():,} scalars is over {SCALAR_LIMIT:,}: exporting "
-            "per-layer tensors only (--detail scalars adds every scalar's node and step)\n"
+            "bptrace: note: "
+            + _(
+                "{count:,} scalars is over {limit:,}: exporting per-layer tensors only "
+                "(--detail scalars adds every scalar's node and step)"
+            ).format(count=tr.scalar_count(), limit=SCALAR_LIMIT)
+            + "\n"
         )

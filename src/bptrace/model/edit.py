@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec, parse_spec
 
@@ -32,13 +33,13 @@ def parse_number(text: str) -> float:
     """The number typed in an edit box, or a BptraceError saying what is wrong with it."""
     stripped = text.strip().replace("−", "-")
     if not stripped:
-        raise BptraceError("type a number, e.g. 0.4 or -1.5e-3")
+        raise BptraceError(_("type a number, e.g. 0.4 or -1.5e-3"))
     try:
         value = float(stripped)
     except ValueError:
-        raise BptraceError(f"not a number: {text.strip()!r}") from None
+        raise BptraceError(_("not a number: {text!r}").format(text=text.strip())) from None
     if not math.isfinite(value):
-        raise BptraceError(f"must be finite, got {text.strip()!r}")
+        raise BptraceError(_("must be finite, got {text!r}").format(text=text.strip()))
     return value
 
 
@@ -59,7 +60,9 @@ def edit_spec(spec: Spec, tr: Trace, name: str, value: float) -> Spec:
     """``spec`` with concrete weights/biases from ``tr`` and ``name`` set to ``value``."""
     if not editable(tr, name):
         raise BptraceError(
-            f"{name} is not an editable number (edit inputs, targets, weights, biases or lr)"
+            _(
+                "{name} is not an editable number (edit inputs, targets, weights, biases or lr)"
+            ).format(name=name)
         )
     data = spec_data(spec, tr)
     ref = tr.namer.resolve(name)
@@ -70,16 +73,23 @@ def edit_spec(spec: Spec, tr: Trace, name: str, value: float) -> Spec:
         samples = data[key]
         if len(samples) != 1:
             raise BptraceError(
-                f"{name} has one value per sample ({len(samples)} samples); edit the spec file instead"
+                _(
+                    "{name} has one value per sample ({count} samples); edit the spec file instead"
+                ).format(name=name, count=len(samples))
             )
         if not isinstance(samples[0], list):
-            raise BptraceError(f"{name}: the target is a class index; edit the spec file instead")
+            raise BptraceError(
+                _("{name}: the target is a class index; edit the spec file instead").format(
+                    name=name
+                )
+            )
         samples[0][ref.row] = value
     elif ref.letter == "w":
         data["weights"][ref.layer - 1][ref.row][ref.col] = value
     else:
         if "biases" not in data:
-            raise BptraceError(f"{name}: this network's biases are not known")
+            raise BptraceError(_("{name}: this network's biases are not known").format(name=name))
+
         data["biases"][ref.layer - 1][ref.row] = value
     try:
         return parse_spec(data, spec.name)

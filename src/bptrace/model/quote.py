@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import reprlib
 
+from bptrace.i18n import _
+
 QUOTE_LIMIT = 80  # characters of a user's string shown in a message
 LINE_LIMIT = 300  # characters of a whole ``bptrace: error: ...`` line
 
@@ -32,17 +34,22 @@ def q(text: object, limit: int = QUOTE_LIMIT) -> str:
     elif isinstance(value, (str, bytes)):
         if len(value) <= limit:
             return repr(value)
-        return f"{value[:limit]!r}…(+{len(value) - limit:,} characters)"
+        return repr(value[:limit]) + _("…(+{count} characters)").format(
+            count=f"{len(value) - limit:,}"
+        )
     else:
         shown = _SHORT.repr(value)
     if len(shown) <= limit:
         return shown
-    return f"{shown[: limit - 1]}…(+{len(shown) - limit + 1} characters)"
+    return shown[: limit - 1] + _("…(+{count} characters)").format(count=len(shown) - limit + 1)
 
 
 def _number(value: float) -> str:
     if isinstance(value, int) and abs(value) >= 10**30:
-        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+        return _("an integer of about {digits} digits").format(
+            digits=int(value.bit_length() * 0.30103) + 1
+        )
+
     return repr(value)
 
 

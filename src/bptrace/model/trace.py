@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.names import Namer, Ref
 from bptrace.model.network import NetworkInfo
@@ -142,7 +143,12 @@ class Trace:
     def __getitem__(self, name: str) -> Node:
         ref = self.namer.resolve(name)
         if ref is None:
-            raise BptraceError(f"unknown name {name!r} (this network has {self.describe_names()})")
+            raise BptraceError(
+                _("unknown name {name!r} (this network has {names})").format(
+                    name=name, names=self.describe_names()
+                )
+            )
+
         return self._node(name, ref)
 
     def describe_names(self) -> str:

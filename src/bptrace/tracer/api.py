@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.spec import Spec, read_spec
@@ -132,7 +133,7 @@ def trace_any(
             reason = str(exc)
     tr = trace_modules(model, inputs, targets, loss_fn, lr, name)
     if reason is not None:
-        tr.warnings.append(f"no per-neuron view: {reason}")
+        tr.warnings.append(_("no per-neuron view: {reason}").format(reason=reason))
     return tr
 
 
@@ -161,9 +162,11 @@ def _train_or_refuse(
     what: str,
 ) -> None:
     if not isinstance(tr, Trace):
-        raise BptraceError(f"--epochs: training is available for MLPs only; {what} is not one")
+        raise BptraceError(
+            _("--epochs: training is available for MLPs only; {what} is not one").format(what=what)
+        )
     if lr is None:
-        raise BptraceError("--epochs: needs a learning rate (lr)")
+        raise BptraceError(_("--epochs: needs a learning rate (lr)"))
     tr.training = _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)
 
 
@@ -183,7 +186,10 @@ def trace_example(name: str, epochs: int = 0, progress: Progress | None = None) 
     """
     (model, inputs, targets, loss_fn), lr = example(name)
     if name in MODULE_EXAMPLES and not looks_like_mlp(model, inputs, loss_fn):
-        raise BptraceError(f"example {name!r} is not an MLP: it is traced per module")
+        raise BptraceError(
+            _("example {name!r} is not an MLP: it is traced per module").format(name=name)
+        )
+
     tr = trace_mlp(model, inputs, targets, loss_fn, lr, name)
     if epochs:
         tr.training = _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.trace import Param
 
@@ -22,12 +23,16 @@ def per_neuron(bias: Param, where: str, width: int, notes: list[str]) -> Param:
         return bias
     if bias.value.size != width or sum(1 for n in shape if n != 1) > 1:
         raise BptraceError(
-            f"{where}bias has shape {shape}: an nn.Linear with {width} outputs needs one bias "
-            f"per neuron, shape ({width},)"
+            _(
+                "{where}bias has shape {shape}: an nn.Linear with {width} outputs needs one bias "
+                "per neuron, shape ({width},)"
+            ).format(where=where, shape=shape, width=width)
         )
     notes.append(
-        f"{where}bias has shape {shape} (set through .data); traced as shape ({width},), "
-        "one bias per neuron, as torch broadcasts it"
+        _(
+            "{where}bias has shape {shape} (set through .data); traced as shape ({width},), "
+            "one bias per neuron, as torch broadcasts it"
+        ).format(where=where, shape=shape, width=width)
     )
 
     def flat(a: np.ndarray | None) -> np.ndarray | None:

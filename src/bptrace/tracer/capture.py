@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation
 from bptrace.tracer.direct import hookless
@@ -85,7 +86,9 @@ def _function_activation(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any
 def _check_softmax_dim(dim: Any, x: torch.Tensor, where: str) -> None:
     if dim is None or dim not in (-1, x.dim() - 1):
         raise BptraceError(
-            f"{where}: softmax must run over the last dimension (dim=-1), got dim={dim!r}"
+            _("{where}: softmax must run over the last dimension (dim=-1), got dim={dim!r}").format(
+                where=where, dim=dim
+            )
         )
 
 
@@ -178,7 +181,9 @@ class Recorder(TorchFunctionMode):
         """Leaf ``module`` (at ``where``) mapped ``x`` to ``out``: record it, or refuse it."""
         if not isinstance(x, torch.Tensor) or not isinstance(out, torch.Tensor):
             raise BptraceError(
-                f"module {where!r} ({type(module).__name__}) does not map a tensor to a tensor"
+                _("module {where!r} ({type}) does not map a tensor to a tensor").format(
+                    where=where, type=type(module).__name__
+                )
             )
         if isinstance(module, nn.Linear):
             self.record("linear", where, x, out, module=module)
@@ -186,8 +191,10 @@ class Recorder(TorchFunctionMode):
         act = _module_activation(module, where, x)
         if act is None:
             raise BptraceError(
-                f"module {where!r} ({type(module).__name__}) is not supported: an MLP trace "
-                "needs nn.Linear layers and elementwise activations"
+                _(
+                    "module {where!r} ({type}) is not supported: an MLP trace "
+                    "needs nn.Linear layers and elementwise activations"
+                ).format(where=where, type=type(module).__name__)
             )
         self.record("act", where, x, out, act=act)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.catalog import EXAMPLES, LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
@@ -119,13 +120,18 @@ def example(name: str) -> tuple[Example, float]:
     """The example ``name``: ``((model, inputs, targets, loss_fn), lr)``."""
     if name not in EXAMPLES:
         raise BptraceError(
-            f"unknown example {name!r} (known: {', '.join(EXAMPLES)}; see --list-examples)"
+            _("unknown example {name!r} (known: {known}; see --list-examples)").format(
+                name=name, known=", ".join(EXAMPLES)
+            )
         )
     if name in LESSON_EXAMPLES:
         raise BptraceError(
-            f"{name} is a lesson of the app, not a network to trace: open it with "
-            f"`bptrace --example {name}` (or the g key in the app)"
+            _(
+                "{name} is a lesson of the app, not a network to trace: open it with "
+                "`bptrace --example {name}` (or the g key in the app)"
+            ).format(name=name)
         )
+
     if name in MODULE_EXAMPLES:
         return MODULE_EXAMPLES[name](), 0.1
     lr = parse_spec_text(CLASSIC_TEXT, "classic").lr

@@ -16,9 +16,10 @@ import torch
 from torch import nn
 from torch.nn.modules import module as module_globals
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 
-_WHAT_TO_DO = (
+_WHAT_TO_DO = N_(
     "create them outside `with torch.inference_mode():` (or use `torch.no_grad()` there), "
     "or pass a copy made outside it (`t.clone()`)"
 )
@@ -28,50 +29,57 @@ def refuse_inference(model: nn.Module, *tensors: Any) -> None:
     """A clear error when tracing is asked under inference mode, or of inference tensors."""
     if torch.is_inference_mode_enabled():
         raise BptraceError(
-            "bptrace was called inside torch.inference_mode(): autograd is off there, so no "
-            "gradient can be traced; call it outside the `with` block"
+            _(
+                "bptrace was called inside torch.inference_mode(): autograd is off there, so no "
+                "gradient can be traced; call it outside the `with` block"
+            )
         )
     for name, p in [*model.named_parameters(), *model.named_buffers()]:
         if p.is_inference():
             raise BptraceError(
-                f"the model's {name} was created under torch.inference_mode(), so autograd cannot "
-                f"trace it: {_WHAT_TO_DO}"
+                _(
+                    "the model's {name} was created under torch.inference_mode(), so autograd "
+                    "cannot trace it: {what_to_do}"
+                ).format(name=name, what_to_do=_(_WHAT_TO_DO))
             )
-    for what, t in zip(("inputs", "targets"), tensors, strict=False):
+    for what, t in zip((N_("inputs"), N_("targets")), tensors, strict=False):
         if isinstance(t, torch.Tensor) and t.is_inference():
             raise BptraceError(
-                f"the {what} were created under torch.inference_mode(), so autograd cannot use "
-                f"them: {_WHAT_TO_DO}"
+                _(
+                    "the {what} were created under torch.inference_mode(), so autograd cannot "
+                    "use them: {what_to_do}"
+                ).format(what=_(what), what_to_do=_(_WHAT_TO_DO))
             )
 
 
 def hook_reason(model: nn.Module) -> str | None:
     """Why the per-neuron view cannot be made because of the user's module hooks, if it cannot."""
     if module_globals._global_backward_hooks or module_globals._global_backward_pre_hooks:
-        return (
+        return _(
             "a global module backward hook is registered (torch.nn.modules.module."
             "register_module_full_backward_hook): torch wraps every module's inputs and outputs"
             " for it, so values cannot be followed neuron by neuron"
         )
     for path, m in model.named_modules():
-        where = repr(path) if path else "(the model)"
+        where = repr(path) if path else _("(the model)")
         if m._backward_hooks or m._backward_pre_hooks:
             pre = bool(m._backward_pre_hooks)
             kind, call = (
-                ("backward pre-hook", "register_full_backward_pre_hook")
+                (_("backward pre-hook"), "register_full_backward_pre_hook")
                 if pre
                 else (
-                    "backward hook",
+                    _("backward hook"),
                     "register_full_backward_hook",
                 )
             )
-            return (
-                f"module {where} has a {kind} ({call}): torch "
+            return _(
+                "module {where} has a {kind} ({call}): torch "
                 "wraps its inputs and outputs for it, so values cannot be followed neuron by neuron"
-            )
+            ).format(where=where, kind=kind, call=call)
         if path and m._forward_hooks and next(m.children(), None) is None:
-            return (
-                f"module {where} has a forward hook, which may replace its output: values cannot "
+            return _(
+                "module {where} has a forward hook, which may replace its output: values cannot "
                 "be followed neuron by neuron"
-            )
+            ).format(where=where)
+
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import LossInfo
 
@@ -22,33 +23,50 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
     name = _LOSSES.get(type(loss_fn))  # type: ignore[arg-type]
     if name is None:
         known = ", ".join(t.__name__ for t in _LOSSES)
-        raise BptraceError(f"loss {type(loss_fn).__name__} is not supported (supported: {known})")
+        raise BptraceError(
+            _("loss {loss} is not supported (supported: {known})").format(
+                loss=type(loss_fn).__name__, known=known
+            )
+        )
     assert isinstance(loss_fn, nn.Module)
     reduction = getattr(loss_fn, "reduction", "mean")
     if reduction not in ("mean", "sum"):
         raise BptraceError(
-            f"loss reduction {reduction!r} is not supported: the loss must be a scalar (mean or sum)"
+            _(
+                "loss reduction {reduction!r} is not supported: the loss must be a scalar "
+                "(mean or sum)"
+            ).format(reduction=reduction)
         )
     if getattr(loss_fn, "weight", None) is not None:
-        raise BptraceError(f"{type(loss_fn).__name__} with class weights is not supported")
+        raise BptraceError(
+            _("{loss} with class weights is not supported").format(loss=type(loss_fn).__name__)
+        )
     if name == "cross_entropy":
         if loss_fn.label_smoothing != 0.0:  # type: ignore[operator]
-            raise BptraceError("CrossEntropyLoss with label_smoothing is not supported")
+            raise BptraceError(_("CrossEntropyLoss with label_smoothing is not supported"))
         return _cross_entropy(loss_fn, output, targets, reduction)
     if targets.shape != output.shape:
         raise BptraceError(
-            f"targets have shape {tuple(targets.shape)} but the model's output has shape "
-            f"{tuple(output.shape)}; {type(loss_fn).__name__} needs them equal"
+            _(
+                "targets have shape {shape} but the model's output has shape "
+                "{output}; {loss} needs them equal"
+            ).format(
+                shape=tuple(targets.shape), output=tuple(output.shape), loss=type(loss_fn).__name__
+            )
         )
     if not targets.is_floating_point():
         raise BptraceError(
-            f"{type(loss_fn).__name__} needs floating-point targets, got {targets.dtype}"
+            _("{loss} needs floating-point targets, got {dtype}").format(
+                loss=type(loss_fn).__name__, dtype=targets.dtype
+            )
         )
     if name == "bce":
         if bool(((targets < 0) | (targets > 1)).any()):
-            raise BptraceError("BCELoss targets must lie in [0, 1]")
+            raise BptraceError(_("BCELoss targets must lie in [0, 1]"))
         if bool(((output < 0) | (output > 1)).any()):
-            raise BptraceError("BCELoss needs outputs in [0, 1]: use a sigmoid output activation")
+            raise BptraceError(
+                _("BCELoss needs outputs in [0, 1]: use a sigmoid output activation")
+            )
     beta = float(loss_fn.beta) if name == "smooth_l1" else None  # type: ignore[arg-type]
     return LossInfo(name, reduction, beta, "values")
 
@@ -58,23 +76,31 @@ def _cross_entropy(
 ) -> LossInfo:
     if output.dim() not in (1, 2):
         raise BptraceError(
-            f"CrossEntropyLoss: model output must be (batch, classes), got {tuple(output.shape)}"
+            _("CrossEntropyLoss: model output must be (batch, classes), got {shape}").format(
+                shape=tuple(output.shape)
+            )
         )
     batch_shape = output.shape[:-1]
     classes = output.shape[-1]
     if targets.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
         if targets.shape != batch_shape:
             raise BptraceError(
-                f"CrossEntropyLoss class-index targets must have shape {tuple(batch_shape)} "
-                f"(one index per sample), got {tuple(targets.shape)}"
+                _(
+                    "CrossEntropyLoss class-index targets must have shape {want} "
+                    "(one index per sample), got {shape}"
+                ).format(want=tuple(batch_shape), shape=tuple(targets.shape))
             )
         if targets.numel() and _outside(targets, classes):
-            raise BptraceError(f"CrossEntropyLoss class index out of range 0..{classes - 1}")
+            raise BptraceError(
+                _("CrossEntropyLoss class index out of range 0..{last}").format(last=classes - 1)
+            )
         return LossInfo("cross_entropy", reduction, None, "indices")
     if targets.shape != output.shape:
         raise BptraceError(
-            f"CrossEntropyLoss probability targets must have the output's shape "
-            f"{tuple(output.shape)}, got {tuple(targets.shape)}"
+            _(
+                "CrossEntropyLoss probability targets must have the output's shape "
+                "{want}, got {shape}"
+            ).format(want=tuple(output.shape), shape=tuple(targets.shape))
         )
     return LossInfo("cross_entropy", reduction, None, "probabilities")
 

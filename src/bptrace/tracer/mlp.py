@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
@@ -42,11 +43,21 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
         ev = events[i]
         if ev.kind != "linear":
             raise BptraceError(
-                f"activation {ev.where!r} does not follow a Linear layer (not a plain MLP)"
+                _("activation {where!r} does not follow a Linear layer (not a plain MLP)").format(
+                    where=ev.where
+                )
             )
         if ev.inp is not expected:
-            what = "the model's input" if not layers else "the previous layer's output"
-            raise BptraceError(f"Linear layer {ev.where!r} does not take {what} (not a plain MLP)")
+            raise BptraceError(
+                (
+                    _("Linear layer {where!r} does not take the model's input (not a plain MLP)")
+                    if not layers
+                    else _(
+                        "Linear layer {where!r} does not take the previous layer's output "
+                        "(not a plain MLP)"
+                    )
+                ).format(where=ev.where)
+            )
         nxt = events[i + 1] if i + 1 < len(events) else None
         if nxt is not None and nxt.kind == "act" and nxt.inp is ev.out:
             assert nxt.act is not None
@@ -57,9 +68,9 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
             i += 1
         expected = layers[-1].post.out
     if not layers:
-        raise BptraceError("the model has no nn.Linear layer to trace")
+        raise BptraceError(_("the model has no nn.Linear layer to trace"))
     if output is not expected:
-        raise BptraceError("the model's output is not the last layer's output (not a plain MLP)")
+        raise BptraceError(_("the model's output is not the last layer's output (not a plain MLP)"))
     return layers
 
 
@@ -67,7 +78,8 @@ def _plain_tree(modules: list[tuple[str, nn.Module]]) -> bool:
     """What ``capture._plain_sequential`` says of the model, read off its ``named_modules()``:
     every module is an ``nn.Sequential`` or has no child."""
     return all(
-        type(m) is nn.Sequential or all(c is None for c in m._modules.values()) for _, m in modules
+        type(m) is nn.Sequential or all(c is None for c in m._modules.values())
+        for _path, m in modules
     )
 
 
@@ -80,15 +92,21 @@ def _check_inputs(
     model: nn.Module, params: dict[str, nn.Parameter], inputs: object, targets: object
 ) -> torch.dtype:
     if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
-        raise BptraceError("inputs and targets must be torch tensors")
+        raise BptraceError(_("inputs and targets must be torch tensors"))
     if not params:
-        raise BptraceError("the model has no parameters to trace")
+        raise BptraceError(_("the model has no parameters to trace"))
     dtype = next(iter(params.values())).dtype
     if inputs.dtype != dtype:
-        raise BptraceError(f"inputs are {inputs.dtype} but the model's parameters are {dtype}")
+        raise BptraceError(
+            _("inputs are {dtype} but the model's parameters are {want}").format(
+                dtype=inputs.dtype, want=dtype
+            )
+        )
     if inputs.dim() not in (1, 2):
         raise BptraceError(
-            f"MLP inputs must be one sample or a batch (1-D or 2-D), got shape {tuple(inputs.shape)}"
+            _("MLP inputs must be one sample or a batch (1-D or 2-D), got shape {shape}").format(
+                shape=tuple(inputs.shape)
+            )
         )
     return dtype
 
@@ -103,7 +121,9 @@ def trace_mlp(
 ) -> Trace:
     """Run one forward and backward pass with hooks; return every value and gradient."""
     if not isinstance(model, nn.Module):
-        raise BptraceError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise BptraceError(
+            _("model must be a torch.nn.Module, got {type}").format(type=type(model).__name__)
+        )
     modules = list(model.named_modules())
     params = dict(model.named_parameters())
     dtype = _check_inputs(model, params, inputs, targets)
@@ -208,22 +228,30 @@ def _run(
         except BptraceError:
             raise
         except (RuntimeError, ValueError, TypeError, IndexError) as exc:
-            raise BptraceError(f"the model's forward pass failed: {_first_line(exc)}") from None
+            raise BptraceError(
+                _("the model's forward pass failed: {reason}").format(reason=_first_line(exc))
+            ) from None
     if not isinstance(output, torch.Tensor):
-        raise BptraceError(f"the model returned {type(output).__name__}, not a tensor")
+        raise BptraceError(
+            _("the model returned {type}, not a tensor").format(type=type(output).__name__)
+        )
     calls = _structure(rec.events, x, output)
     if rec.overwritten():
         raise BptraceError(
-            f"the output of {rec.overwritten()[0]!r} was changed in place by an operation "
-            "bptrace cannot see; use a module with inplace=True or an out-of-place op"
+            _(
+                "the output of {where!r} was changed in place by an operation "
+                "bptrace cannot see; use a module with inplace=True or an out-of-place op"
+            ).format(where=rec.overwritten()[0])
         )
     info = loss_info(loss_fn, output, targets)
     try:
         loss = loss_fn(output, targets)
     except (RuntimeError, ValueError) as exc:
-        raise BptraceError(f"the loss failed: {_first_line(exc)}") from None
+        raise BptraceError(_("the loss failed: {reason}").format(reason=_first_line(exc))) from None
     if loss.dim() != 0:
-        raise BptraceError(f"the loss is not a scalar (shape {tuple(loss.shape)})")
+        raise BptraceError(
+            _("the loss is not a scalar (shape {shape})").format(shape=tuple(loss.shape))
+        )
     owned = set()
     for call in calls:
         path = paths[id(call.linear.module)]
@@ -232,7 +260,9 @@ def _run(
             owned.add(f"{path}bias")
     stray = sorted(set(params) - owned)
     if stray:
-        raise BptraceError(f"parameter {stray[0]!r} does not belong to a traced Linear layer")
+        raise BptraceError(
+            _("parameter {name!r} does not belong to a traced Linear layer").format(name=stray[0])
+        )
     wanted: dict[int, torch.Tensor] = {id(x): x} if x.requires_grad else {}
     wanted.update((id(p), p) for p in params.values())
     for call in calls:
@@ -258,7 +288,7 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
     for path, m in model.named_modules():
         if m is module:
             return f"{path}." if path else ""
-    raise BptraceError("a traced Linear layer is not a submodule of the model")
+    raise BptraceError(_("a traced Linear layer is not a submodule of the model"))
 
 
 def _param(params: dict[str, nn.Parameter], grads: Grads, key: str, lr: float | None) -> Param:

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import ModelInfo, ModuleTrace
 from bptrace.tracer.assemble import ParamSlot, Recorded
@@ -62,13 +63,17 @@ def trace_modules(
     originals = st.originals
     ps = list(originals.values())
     if not ps:
-        raise BptraceError(f"the model ({type(model).__name__}) has no parameters to trace")
+        raise BptraceError(
+            _("the model ({type}) has no parameters to trace").format(type=type(model).__name__)
+        )
     if not any(p.requires_grad for p in ps):
         raise BptraceError(
-            f"no parameter of the model ({type(model).__name__}) requires grad: nothing to trace"
+            _("no parameter of the model ({type}) requires grad: nothing to trace").format(
+                type=type(model).__name__
+            )
         )
     if lr is not None and not (math.isfinite(lr) and lr > 0):
-        raise BptraceError(f"lr: must be a positive number, got {lr}")
+        raise BptraceError(_("lr: must be a positive number, got {lr}").format(lr=lr))
     copies = [x.detach().clone() for x in xs]
     for x in copies:
         if x.is_floating_point() or x.is_complex():
@@ -104,9 +109,10 @@ def trace_modules(
     changed = rec.unseen()
     if changed:
         warnings.append(
-            f"a recorded output was changed in place by an operation bptrace could not see "
-            f"({', '.join(dict.fromkeys(changed))}): its statistics and gradient are of the "
-            "changed value"
+            _(
+                "a recorded output was changed in place by an operation bptrace could not see "
+                "({names}): its statistics and gradient are of the changed value"
+            ).format(names=", ".join(dict.fromkeys(changed)))
         )
     return ModuleTrace.deferred(info, float(loss.detach()), warnings, recorded.build)
 
@@ -140,7 +146,9 @@ def _forward(model: nn.Module, st: Structure, rec: Recorder, copies: list[torch.
     except BptraceError:
         raise
     except Exception as exc:
-        raise BptraceError(f"the model's forward pass failed: {_describe(exc)}") from None
+        raise BptraceError(
+            _("the model's forward pass failed: {reason}").format(reason=_describe(exc))
+        ) from None
 
 
 @dataclass
@@ -201,12 +209,12 @@ def model_kept(st: Structure) -> Iterator[list[torch.Tensor]]:
     norm only reads them. Every other buffer is swapped for a copy during the pass. On exit every buffer is put back, any
     parameter replaced is put back and any written in place gets its values back. Yields a
     copy of every parameter (in ``st.originals`` order), taken before the pass."""
-    versions = [p._version for _, _, _, p in st.params]
+    versions = [p._version for *_slot, p in st.params]
     swaps: list[tuple[dict[str, Any], str, torch.Tensor, torch.Tensor | None]] = []
     with torch.no_grad():
         saved = [p.clone() for p in st.originals.values()]
         copies: dict[int, torch.Tensor] = {}
-        torchs_own = all(builtin(m) for _, m in st.named)
+        torchs_own = all(builtin(m) for _path, m in st.named)
         for m, k, b in st.buffers:
             if torchs_own and type(m) in BATCH_NORMS and k in RUNNING:
                 if m.training:
@@ -216,15 +224,15 @@ def model_kept(st: Structure) -> Iterator[list[torch.Tensor]]:
                     copies[id(b)] = b.clone()
                 swaps.append((m._buffers, k, b, copies[id(b)]))
     try:
-        for d, k, _, stand_in in swaps:
+        for d, k, _old, stand_in in swaps:
             d[k] = stand_in
         yield saved
     finally:
         with torch.no_grad():
-            for d, k, b, _ in swaps:
+            for d, k, b, _new in swaps:
                 d[k] = b
             by_id = {id(p): c for p, c in zip(st.originals.values(), saved, strict=True)}
-            for (_, m, k, p), v in zip(st.params, versions, strict=True):
+            for (_path, m, k, p), v in zip(st.params, versions, strict=True):
                 d = m._parameters
                 if d.get(k) is not p:
                     d[k] = p
@@ -254,7 +262,9 @@ def check_types(
     ``where`` when given); the inputs as a tuple."""
     at = f"{where}: " if where else ""
     if not isinstance(model, nn.Module):
-        raise BptraceError(f"{at}model must be a torch.nn.Module, got {type(model).__name__}")
+        raise BptraceError(
+            at + _("model must be a torch.nn.Module, got {type}").format(type=type(model).__name__)
+        )
     xs = (inputs,) if isinstance(inputs, torch.Tensor) else inputs
     if (
         not isinstance(xs, (tuple, list))
@@ -262,12 +272,19 @@ def check_types(
         or not all(isinstance(x, torch.Tensor) for x in xs)
     ):
         raise BptraceError(
-            f"{at}inputs must be a tensor or a tuple of tensors, got {type(inputs).__name__}"
+            at
+            + _("inputs must be a tensor or a tuple of tensors, got {type}").format(
+                type=type(inputs).__name__
+            )
         )
     if not isinstance(targets, torch.Tensor):
-        raise BptraceError(f"{at}targets must be a tensor, got {type(targets).__name__}")
+        raise BptraceError(
+            at + _("targets must be a tensor, got {type}").format(type=type(targets).__name__)
+        )
     if not callable(loss_fn):
-        raise BptraceError(f"{at}loss_fn must be callable, got {type(loss_fn).__name__}")
+        raise BptraceError(
+            at + _("loss_fn must be callable, got {type}").format(type=type(loss_fn).__name__)
+        )
     return tuple(xs)
 
 
@@ -277,23 +294,41 @@ def _loss(loss_fn: Callable[..., Any], output: Any, targets: torch.Tensor) -> to
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else None
         if shape != tuple(targets.shape):
             raise BptraceError(
-                f"targets have shape {tuple(targets.shape)} but the model's output has shape "
-                f"{shape if shape is not None else type(output).__name__}; {name} needs them equal"
+                _(
+                    "targets have shape {shape} but the model's output has shape "
+                    "{output}; {loss} needs them equal"
+                ).format(
+                    shape=tuple(targets.shape),
+                    output=shape if shape is not None else type(output).__name__,
+                    loss=name,
+                )
             )
     try:
         loss = loss_fn(output, targets)
     except BptraceError:
         raise
     except Exception as exc:
-        raise BptraceError(f"the loss ({name}) failed: {_describe(exc)}") from None
+        raise BptraceError(
+            _("the loss ({name}) failed: {reason}").format(name=name, reason=_describe(exc))
+        ) from None
     if not isinstance(loss, torch.Tensor):
-        raise BptraceError(f"the loss ({name}) returned {type(loss).__name__}, not a tensor")
+        raise BptraceError(
+            _("the loss ({name}) returned {type}, not a tensor").format(
+                name=name, type=type(loss).__name__
+            )
+        )
     if loss.numel() != 1 or loss.dim() != 0:
         raise BptraceError(
-            f"the loss ({name}) is not a scalar (shape {tuple(loss.shape)}); use reduction='mean' or 'sum'"
+            _(
+                "the loss ({name}) is not a scalar (shape {shape}); use reduction='mean' or 'sum'"
+            ).format(name=name, shape=tuple(loss.shape))
         )
     if not loss.requires_grad:
-        raise BptraceError(f"the loss ({name}) does not depend on any parameter that requires grad")
+        raise BptraceError(
+            _("the loss ({name}) does not depend on any parameter that requires grad").format(
+                name=name
+            )
+        )
     return loss
 
 
@@ -303,15 +338,17 @@ def _warnings(model: nn.Module, named: list[tuple[str, nn.Module]]) -> list[str]
         kinds = sorted(
             {
                 type(m).__name__
-                for _, m in named
+                for _path, m in named
                 if isinstance(m, (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm))
             }
         )
         if kinds:
             out.append(
-                f"the model is in train mode ({', '.join(kinds)}): dropout draws from a generator "
-                "seeded with 0 and batch norm uses the batch's statistics; running statistics "
-                "are left untouched"
+                _(
+                    "the model is in train mode ({kinds}): dropout draws from a generator "
+                    "seeded with 0 and batch norm uses the batch's statistics; running statistics "
+                    "are left untouched"
+                ).format(kinds=", ".join(kinds))
             )
     return out
 

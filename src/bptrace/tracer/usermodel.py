@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.tracer.modules import check_types
 
@@ -36,10 +37,16 @@ def parse_ref(ref: str) -> tuple[Path, str]:
     path, sep, func = ref.rpartition(":")
     if not sep or not path:
         raise BptraceError(
-            f"--model: expected FILE.py:FUNCTION (e.g. models.py:make), got {ref!r} (no ':')"
+            _(
+                "--model: expected FILE.py:FUNCTION (e.g. models.py:make), got {ref!r} (no ':')"
+            ).format(ref=ref)
         )
     if not func.isidentifier():
-        raise BptraceError(f"--model: {func!r} after ':' in {ref!r} is not a Python function name")
+        raise BptraceError(
+            _("--model: {func!r} after ':' in {ref!r} is not a Python function name").format(
+                func=func, ref=ref
+            )
+        )
     return Path(path), func
 
 
@@ -57,22 +64,24 @@ def _on_path(directory: Path) -> Iterator[None]:
 
 def _import(path: Path) -> ModuleType:
     if path.is_dir():
-        raise BptraceError(f"{path}: is a directory")
+        raise BptraceError(_("{path}: is a directory").format(path=path))
     if not path.exists():
-        raise BptraceError(f"{path}: no such file")
+        raise BptraceError(_("{path}: no such file").format(path=path))
     if path.suffix != ".py":
-        raise BptraceError(f"{path}: not a Python file (expected a .py file)")
+        raise BptraceError(_("{path}: not a Python file (expected a .py file)").format(path=path))
     try:
         path.open("rb").close()
     except PermissionError:
-        raise BptraceError(f"{path}: permission denied") from None
+        raise BptraceError(_("{path}: permission denied").format(path=path)) from None
     except OSError as exc:
-        raise BptraceError(f"{path}: cannot read ({exc.strerror})") from None
+        raise BptraceError(
+            _("{path}: cannot read ({reason})").format(path=path, reason=exc.strerror)
+        ) from None
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
     name = f"bptrace_user_{path.stem}_{digest}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise BptraceError(f"{path}: cannot be imported as a Python module")
+        raise BptraceError(_("{path}: cannot be imported as a Python module").format(path=path))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -80,10 +89,16 @@ def _import(path: Path) -> ModuleType:
             spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[name]
-        raise BptraceError(f"{path}, line {exc.lineno}: SyntaxError: {exc.msg}") from None
+        raise BptraceError(
+            _("{path}, line {line}: SyntaxError: {reason}").format(
+                path=path, line=exc.lineno, reason=exc.msg
+            )
+        ) from None
     except (Exception, SystemExit) as exc:
         del sys.modules[name]
-        raise BptraceError(f"{path}: running the file raised {_describe(exc)}") from None
+        raise BptraceError(
+            _("{path}: running the file raised {reason}").format(path=path, reason=_describe(exc))
+        ) from None
     return module
 
 
@@ -100,17 +115,25 @@ def load_model(ref: str, state: str | Path | None = None) -> Loaded:
             and not k.startswith("_")
             and getattr(v, "__module__", None) == module.__name__
         )
-        hint = f" (functions there: {', '.join(found[:8])})" if found else ""
-        raise BptraceError(f"{path}: no function {func!r}{hint}")
+        hint = _(" (functions there: {names})").format(names=", ".join(found[:8])) if found else ""
+        raise BptraceError(
+            _("{path}: no function {func!r}{hint}").format(path=path, func=func, hint=hint)
+        )
     if not callable(factory):
-        raise BptraceError(f"{path}: {func!r} is a {type(factory).__name__}, not a function")
+        raise BptraceError(
+            _("{path}: {func!r} is a {type}, not a function").format(
+                path=path, func=func, type=type(factory).__name__
+            )
+        )
     try:
         with _on_path(path.parent):
             result = factory()
     except BptraceError:
         raise
     except (Exception, SystemExit) as exc:
-        raise BptraceError(f"{ref}: {func}() raised {_describe(exc)}") from None
+        raise BptraceError(
+            _("{ref}: {func}() raised {reason}").format(ref=ref, func=func, reason=_describe(exc))
+        ) from None
     model, inputs, targets, loss_fn = check_result(result, f"{ref}: {func}()")
     if state is not None:
         load_state(model, state)
@@ -121,9 +144,17 @@ def check_result(result: object, where: str) -> Loaded:
     """``(model, inputs, targets, loss_fn)`` with the right types, or a BptraceError."""
     want = "(model, inputs, targets, loss_fn)"
     if not isinstance(result, (tuple, list)):
-        raise BptraceError(f"{where} must return {want}, got {type(result).__name__}")
+        raise BptraceError(
+            _("{where} must return {want}, got {type}").format(
+                where=where, want=want, type=type(result).__name__
+            )
+        )
     if len(result) != 4:
-        raise BptraceError(f"{where} must return {want}, got a tuple of {len(result)}")
+        raise BptraceError(
+            _("{where} must return {want}, got a tuple of {count}").format(
+                where=where, want=want, count=len(result)
+            )
+        )
     model, inputs, targets, loss_fn = result
     check_types(model, inputs, targets, loss_fn, where)
     return model, (tuple(inputs) if isinstance(inputs, list) else inputs), targets, loss_fn
@@ -133,30 +164,41 @@ def read_state(path: str | Path) -> dict[str, torch.Tensor]:
     """A state dict from ``path``, read with ``torch.load(weights_only=True)``."""
     p = Path(path)
     if p.is_dir():
-        raise BptraceError(f"{p}: is a directory")
+        raise BptraceError(_("{path}: is a directory").format(path=p))
     if not p.exists():
-        raise BptraceError(f"{p}: no such file")
+        raise BptraceError(_("{path}: no such file").format(path=p))
     try:
         data = torch.load(p, map_location="cpu", weights_only=True)
     except PermissionError:
-        raise BptraceError(f"{p}: permission denied") from None
+        raise BptraceError(_("{path}: permission denied").format(path=p)) from None
     except pickle.UnpicklingError as exc:
         text = str(exc)
         if "Unsupported global" in text or "can still be loaded" in text:
             found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
             what = f" ({found.group(1)})" if found else ""
             raise BptraceError(
-                f"{p}: refused: it holds more than tensors{what}; only weights_only=True loading is allowed"
+                _(
+                    "{path}: refused: it holds more than tensors{what}; only weights_only=True "
+                    "loading is allowed"
+                ).format(path=p, what=what)
             ) from None
-        raise BptraceError(f"{p}: not a torch state dict file (cannot be unpickled)") from None
+        raise BptraceError(
+            _("{path}: not a torch state dict file (cannot be unpickled)").format(path=p)
+        ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise BptraceError(f"{p}: not a torch state dict file ({_describe(exc)[:160]})") from None
+        raise BptraceError(
+            _("{path}: not a torch state dict file ({reason})").format(
+                path=p, reason=_describe(exc)[:160]
+            )
+        ) from None
     if not isinstance(data, Mapping) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()
     ):
         raise BptraceError(
-            f"{p}: not a state dict (expected a mapping of names to tensors, "
-            f"as model.state_dict() saves), got {type(data).__name__}"
+            _(
+                "{path}: not a state dict (expected a mapping of names to tensors, "
+                "as model.state_dict() saves), got {type}"
+            ).format(path=p, type=type(data).__name__)
         )
     return dict(data)
 
@@ -170,25 +212,36 @@ def load_state(model: nn.Module, path: str | Path) -> None:
     if missing or unexpected:
         parts = []
         if missing:
-            parts.append(f"missing {_few(missing)}")
+            parts.append(_("missing {names}").format(names=_few(missing)))
         if unexpected:
-            parts.append(f"unexpected {_few(unexpected)}")
-        raise BptraceError(f"{path}: state dict does not fit the model: {'; '.join(parts)}")
+            parts.append(_("unexpected {names}").format(names=_few(unexpected)))
+        raise BptraceError(
+            _("{path}: state dict does not fit the model: {reason}").format(
+                path=path, reason="; ".join(parts)
+            )
+        )
     for k, v in own.items():
         if tuple(data[k].shape) != tuple(v.shape):
             raise BptraceError(
-                f"{path}: state dict does not fit the model: {k} has shape "
-                f"{tuple(data[k].shape)}, the model's has {tuple(v.shape)}"
+                _(
+                    "{path}: state dict does not fit the model: {name} has shape "
+                    "{shape}, the model's has {want}"
+                ).format(path=path, name=k, shape=tuple(data[k].shape), want=tuple(v.shape))
             )
     try:
         model.load_state_dict(data, strict=True)
     except RuntimeError as exc:
-        raise BptraceError(f"{path}: state dict does not fit the model: {_describe(exc)}") from None
+        raise BptraceError(
+            _("{path}: state dict does not fit the model: {reason}").format(
+                path=path, reason=_describe(exc)
+            )
+        ) from None
 
 
 def _few(names: list[str], limit: int = 3) -> str:
     shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    more = len(names) - limit
+    return shown + (_(" and {count} more").format(count=more) if more > 0 else "")
 
 
 def _describe(exc: BaseException) -> str:
