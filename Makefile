@@ -20,11 +20,13 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
-	@# pdflatex for the worksheet's compile test (about 30 s from Debian's packages); without
-	@# it (no root, no apt) that one test is skipped and says why
-	command -v pdflatex >/dev/null || { apt-get update -qq && apt-get install -y -qq \
-		--no-install-recommends texlive-latex-base texlive-latex-recommended; } \
-		|| echo "pdflatex not installed: the LaTeX compile test will be skipped"
+	@# pdflatex and CJKutf8 (gbsn font) for the worksheet's compile test in English and Chinese
+	@# (about a minute from Debian's packages); without them (no root, no apt) that test is
+	@# skipped and says why
+	{ command -v pdflatex >/dev/null && kpsewhich CJKutf8.sty >/dev/null; } || \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+		texlive-latex-base texlive-latex-recommended texlive-lang-chinese; } \
+		|| echo "pdflatex or CJKutf8 not installed: the LaTeX compile test will be skipped"
 	touch $(STAMP)
 
 install: $(STAMP)
