@@ -61,7 +61,7 @@ def hook_reason(model: nn.Module) -> str | None:
             " for it, so values cannot be followed neuron by neuron"
         )
     for path, m in model.named_modules():
-        where = repr(path) if path else _("(the model)")
+        where = repr(path) if path else ""
         if m._backward_hooks or m._backward_pre_hooks:
             pre = bool(m._backward_pre_hooks)
             kind, call = (
@@ -75,11 +75,11 @@ def hook_reason(model: nn.Module) -> str | None:
             return _(
                 "module {where} has a {kind} ({call}): torch "
                 "wraps its inputs and outputs for it, so values cannot be followed neuron by neuron"
-            ).format(where=where, kind=kind, call=call)
+            ).format(where=where or _("(the model)"), kind=kind, call=call)
         if path and m._forward_hooks and next(m.children(), None) is None:
             return _(
                 "module {where} has a forward hook, which may replace its output: values cannot "
                 "be followed neuron by neuron"
-            ).format(where=where)
+            ).format(where=where or _("(the model)"))
 
     return None
