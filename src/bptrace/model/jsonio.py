@@ -217,8 +217,8 @@ def _schema_check(doc: Any, source: str) -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or _("(top level)")
         raise BptraceError(
-            _("{source}: invalid trace at {where}: {reason}").format(
-                source=source, where=where, reason=error.message[:200]
+            _("{source}: invalid trace at {where}: {message}").format(
+                source=source, where=where, message=error.message[:200]
             )
         )
 
