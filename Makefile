@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml Makefile
 	@# skipped and says why
 	{ command -v pdflatex >/dev/null && kpsewhich CJKutf8.sty >/dev/null; } || \
 		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends \
-		texlive-latex-base texlive-latex-recommended texlive-lang-chinese; } \
+		texlive-latex-base texlive-latex-recommended latex-cjk-chinese \
+		latex-cjk-chinese-arphic-gbsn00lp; } \
 		|| echo "pdflatex or CJKutf8 not installed: the LaTeX compile test will be skipped"
 	touch $(STAMP)
 

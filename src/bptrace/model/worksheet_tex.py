@@ -2,7 +2,7 @@
 
 Every formula is amsmath input (``\\frac{\\partial L}{\\partial w_{5}}``, ``\\sigma``,
 subscripts); the English document is pure ASCII. The Chinese one uses the CJKutf8 package
-(TeX Live's ``texlive-lang-chinese``), still with pdflatex. A blank is ``\\blank{}``, an
+(Debian's ``latex-cjk-chinese`` with its gbsn font), still with pdflatex. A blank is ``\\blank{}``, an
 underline a few characters wide.
 """
 
