@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from bptrace.i18n import _
@@ -40,9 +42,12 @@ class NetworkDrawing(Widget):
         self.picture: Picture | None = None
         self._what: tuple[Trace, Step, dict[str, Reveal]] | None = None
         self._cache: dict[tuple[int, int, int], Picture] = {}  # (step, width, lines) → drawn
+        self._strips: dict[int, tuple[Picture, list[Strip]]] = {}  # id(picture) → rendered
         self._hot: dict[int, tuple[set[str], set[str]]] = {}  # step → highlights
         self._of: tuple[object, object] | None = None  # the trace and reveals cached for
         self._labels: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] = {}
+        self.rendered = 0
+        """How many pictures were rendered into lines (a picture is rendered once)."""
 
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
         """Draw ``tr`` with ``step`` current. The pictures of the steps shown lately are kept
@@ -50,7 +55,7 @@ class NetworkDrawing(Widget):
         lines as the one on screen, the pane is repainted without a layout pass."""
         was = None
         if self._of is None or self._of[0] is not tr or self._of[1] is not reveals:
-            self._cache, self._hot, self._of = {}, {}, (tr, reveals)
+            self._cache, self._hot, self._of, self._strips = {}, {}, (tr, reveals), {}
             self._labels = {}
         else:
             was = self.picture_at(self.content_size.width)
@@ -77,19 +82,31 @@ class NetworkDrawing(Widget):
         if key not in self._cache:
             self._cache[key] = draw(*self._what, width=width, height=key[2], memo=self._labels)
             if len(self._cache) > CACHED:
-                del self._cache[next(iter(self._cache))]
+                self._strips.pop(id(self._cache.pop(next(iter(self._cache)))), None)
         return self._cache[key]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         picture = self.picture_at(width)
         return 1 if picture is None else _lines(picture)
 
-    def render(self) -> Text:
-        picture = self.picture_at(self.content_size.width)
-        if picture is None:
-            return Text(self.text)
-        self.picture, self.text = picture, picture.plain
-        return picture.text
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the picture at the pane's width, rendered once per picture."""
+        width = self.content_size.width
+        picture = self.picture_at(width)
+        if picture is None or self.text_selection is not None:
+            strips = self._render_strips(Text(self.text) if picture is None else picture.text)
+        else:
+            self.picture, self.text = picture, picture.plain
+            kept = self._strips.get(id(picture))
+            if kept is None or kept[0] is not picture:
+                kept = self._strips[id(picture)] = (picture, self._render_strips(picture.text))
+            strips = kept[1]  # the picture is kept with them: its id stays its own
+        return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
+
+    def _render_strips(self, text: Text) -> list[Strip]:
+        self.rendered += 1
+        visual = visualize(self, text)
+        return Visual.to_strips(self, visual, self.content_size.width, None, self.visual_style)
 
 
 def _lines(picture: Picture) -> int:

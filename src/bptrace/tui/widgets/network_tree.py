@@ -18,7 +18,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bptrace.i18n import N_, _
-from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
+from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals, stage
 from bptrace.tui.tree_layout import Child, Key, TreeLayout
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 from bptrace.tui.widgets.tree_cursor import move_quietly
@@ -86,6 +86,8 @@ class NetworkTree(Tree[str]):
         """Which of LEVELS the labels use now (0: every number in full)."""
         self.labels_made = 0
         """How many labels have been formatted (drawn, measured or fitted) since load."""
+        self.lines_changed = 0
+        """How many leaves' labels changed with a step change (lines made stale) since load."""
 
     @property
     def trace(self) -> Trace | None:
@@ -112,7 +114,7 @@ class NetworkTree(Tree[str]):
         self._groups, self._key_of, self._filled = {}, {}, set()
         self._by_name, self._widths, self._opened, self._quiet = {}, {}, [], Counter()
         self._pending = []
-        self.labels_made = 0
+        self.labels_made = self.lines_changed = 0
         self.clear()
         net = tr.network
         self.root.set_label(
@@ -272,11 +274,16 @@ class NetworkTree(Tree[str]):
     # -- following the step -----------------------------------------------------------------
     def show_step(self, index: int, node: str) -> None:
         """Make step ``index`` current and put the cursor on ``node``. Labels are made when a
-        line is drawn, so only the lines on screen are drawn again (and those ``node``'s groups
-        bring into view)."""
-        self._index = index
-        self._updates += 1  # Tree's line cache is keyed on it: every cached line is stale
-        self.refresh()
+        line is drawn, and only the lines whose label crosses one of its reveal points between
+        the two steps are drawn again (and those ``node``'s groups bring into view)."""
+        was, self._index = self._index, index
+        for name, leaf in self._by_name.items():  # a few hundred at most: the leaves made
+            reveal = self._reveals[name]
+            if stage(reveal, was) != stage(reveal, index):
+                leaf._updates += 1  # Tree's line cache is keyed on it: this line is stale
+                self.lines_changed += 1
+                if leaf._line >= 0:
+                    self._refresh_line(leaf._line)
         self.select_name(node)
 
     def select_name(self, name: str) -> None:

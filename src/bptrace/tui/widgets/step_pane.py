@@ -15,12 +15,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from bptrace.i18n import _
 from bptrace.model.describe import phase_name, target_text, term_label
 from bptrace.model.fmt import fmt_value
 from bptrace.tui.widgets.step_keys import STEP_KEYS
+from bptrace.tui.widgets.step_text import StepText
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -40,7 +40,7 @@ class StepPane(VerticalScroll):
         self.text = _("loading…")
 
     def compose(self) -> ComposeResult:
-        yield Static(self.text, id="step-text")
+        yield StepText(id="step-text")
 
     def hint(self) -> None:
         """Say on the pane's lower border when there is more below (or above) to scroll to."""
@@ -56,6 +56,9 @@ class StepPane(VerticalScroll):
         super().watch_scroll_y(old, new)
         self.hint()
 
+    def on_mount(self) -> None:
+        self.show_message(self.text)
+
     def on_resize(self) -> None:
         self.call_after_refresh(self.hint)
 
@@ -64,7 +67,7 @@ class StepPane(VerticalScroll):
         self.text = message
         from textual.content import Content
 
-        self.query_one("#step-text", Static).update(Content(message))  # plain: no markup
+        self.query_one(StepText).show(Content(message), ("message", message))  # plain: no markup
 
     def show_step(self, step: Step, total: int, rtol: float) -> None:
         """Write out ``step`` (``total`` steps in all)."""
@@ -80,10 +83,12 @@ class StepPane(VerticalScroll):
         )
         body: list[RenderableType] = [head, Text("")]
         plain = [head.plain, ""]
+        styles = []
         for line in step_lines(step, rtol):
             style = STYLES[line.role]
             if line.role == "check" and not step.agrees:
                 style = "bold red reverse"
+            styles.append(style)
             indent = "" if line.role in ("lhs", "check") else "    "
             body.append(Text(indent + line.text, style=style))
             plain.append(indent + line.text)
@@ -111,6 +116,7 @@ class StepPane(VerticalScroll):
                 plain.append(more)
             body += [Text(""), table]
         self.text = "\n".join(plain)
-        self.query_one("#step-text", Static).update(Group(*body))
+        key = ("step", step.phase, self.text, tuple(styles))  # what decides how it looks
+        self.query_one(StepText).show(Group(*body), key)
         self.scroll_home(animate=False)
         self.call_after_refresh(self.hint)
