@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from bptrace.i18n import _
 from bptrace.tui.diagram import Picture, draw, highlights
+from bptrace.tui.widgets.leaf_size import LeafSize
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -28,7 +29,7 @@ __all__ = ["NetworkDrawing", "highlights"]
 CACHED = 64  # pictures (and highlights) of this many recent steps and sizes are kept
 
 
-class NetworkDrawing(Widget):
+class NetworkDrawing(LeafSize, Widget):
     """The drawing of the current step; ``text`` holds what it shows, as plain text."""
 
     DEFAULT_CSS = """

@@ -20,6 +20,7 @@ from textual.widgets.tree import TreeNode
 from bptrace.i18n import N_, _
 from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals, stage
 from bptrace.tui.tree_layout import Child, Key, TreeLayout
+from bptrace.tui.widgets.leaf_size import ScrollbarsNow
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 from bptrace.tui.widgets.tree_cursor import move_quietly
 
@@ -38,7 +39,7 @@ LEVELS: list[tuple[int | None, str, str | None]] = [
 ]
 
 
-class NetworkTree(Tree[str]):
+class NetworkTree(ScrollbarsNow, Tree[str]):
     """The tree of named scalars; moving the cursor jumps to the step that computes a node."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from bptrace.i18n import _
 from bptrace.model.describe import phase_name, target_text, term_label
 from bptrace.model.fmt import fmt_value
+from bptrace.tui.widgets.leaf_size import LeafSize
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 from bptrace.tui.widgets.step_text import StepText
 
@@ -30,7 +31,7 @@ TERMS_SHOWN = 8  # the factor table lists the products of this many terms (paths
 STYLES = {"lhs": "bold", "eq": "", "term": "italic", "check": "bold green"}
 
 
-class StepPane(VerticalScroll):
+class StepPane(LeafSize, VerticalScroll):
     """A scrolling pane with the current step; ``text`` holds what it shows, as plain text."""
 
     BINDINGS: ClassVar[list[BindingType]] = STEP_KEYS
@@ -42,9 +43,12 @@ class StepPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield StepText(id="step-text")
 
-    def hint(self) -> None:
-        """Say on the pane's lower border when there is more below (or above) to scroll to."""
+    def hint(self, lines: int | None = None) -> None:
+        """Say on the pane's lower border when there is more below (or above) to scroll to;
+        given the text's ``lines`` (a new step, at the top), before the layout pass does."""
         below, above = self.scroll_y < self.max_scroll_y, self.scroll_y > 0
+        if lines is not None:
+            below, above = lines > self.scrollable_content_region.height, False
         marks = ([_("▼ more below: scroll, or tab here and ↓")] if below else []) + (
             [_("▲ more above")] if above else []
         )
@@ -117,6 +121,9 @@ class StepPane(VerticalScroll):
             body += [Text(""), table]
         self.text = "\n".join(plain)
         key = ("step", step.phase, self.text, tuple(styles))  # what decides how it looks
-        self.query_one(StepText).show(Group(*body), key)
+        text = self.query_one(StepText)
+        text.show(Group(*body), key)
         self.scroll_home(animate=False)
+        if self.size.height:  # the border says it in the same frame (checked after it)
+            self.hint(len(text.strips(text.content_size.width)))
         self.call_after_refresh(self.hint)

@@ -15,10 +15,12 @@ from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
 
+from bptrace.tui.widgets.leaf_size import LeafSize
+
 KEPT = 64  # rendered bodies (per width) kept
 
 
-class StepText(Widget):
+class StepText(LeafSize, Widget):
     """A body (any Rich renderable) known by ``key``: equal keys render the same."""
 
     DEFAULT_CSS = """
