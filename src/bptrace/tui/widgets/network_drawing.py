@@ -79,12 +79,26 @@ class NetworkDrawing(LeafSize, Widget):
     def picture_at(self, width: int) -> Picture | None:
         if self._what is None or width <= 0:
             return None
-        key = (self._what[1].index, width, self.budget())
+        return self._picture(self._what[1], width)
+
+    def _picture(self, step: Step, width: int) -> Picture:
+        assert self._what is not None
+        key = (step.index, width, self.budget())
         if key not in self._cache:
-            self._cache[key] = draw(*self._what, width=width, height=key[2], memo=self._labels)
+            tr, _step, reveals = self._what
+            self._cache[key] = draw(tr, step, reveals, width, key[2], memo=self._labels)
             if len(self._cache) > CACHED:
                 self._strips.pop(id(self._cache.pop(next(iter(self._cache)))), None)
         return self._cache[key]
+
+    def prepare(self, tr: Trace, step: Step) -> None:
+        """Draw ``step`` of the trace on screen ahead (idle time): showing it only paints."""
+        width = self.content_size.width
+        if self._what is None or self._what[0] is not tr or width <= 0:
+            return
+        picture = self._picture(step, width)
+        if id(picture) not in self._strips:
+            self._strips[id(picture)] = (picture, self._render_strips(picture.text))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         picture = self.picture_at(width)

@@ -75,55 +75,66 @@ class StepPane(LeafSize, VerticalScroll):
 
     def show_step(self, step: Step, total: int, rtol: float) -> None:
         """Write out ``step`` (``total`` steps in all)."""
-        from bptrace.model.describe import step_lines
-
-        head = Text(
-            f"{PHASE_MARK[step.phase]} "
-            + _("{phase} step {number} / {total}:").format(
-                phase=phase_name(step.phase), number=step.index + 1, total=total
-            )
-            + f"  {target_text(step)}",
-            style="reverse bold",
-        )
-        body: list[RenderableType] = [head, Text("")]
-        plain = [head.plain, ""]
-        styles = []
-        for line in step_lines(step, rtol):
-            style = STYLES[line.role]
-            if line.role == "check" and not step.agrees:
-                style = "bold red reverse"
-            styles.append(style)
-            indent = "" if line.role in ("lhs", "check") else "    "
-            body.append(Text(indent + line.text, style=style))
-            plain.append(indent + line.text)
-        if step.phase == "backward" and step.factors:
-            table = Table(
-                box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="bold underline"
-            )
-            several = len(step.terms) > 1
-            # a value is never wrapped or cut: the other columns fold their text instead
-            if several:
-                table.add_column(_("path"), overflow="fold")
-            table.add_column(_("factor"), overflow="fold")
-            table.add_column(_("formula"), overflow="fold")
-            table.add_column(_("value"), justify="right", no_wrap=True, min_width=5)
-            shown = [f for f in step.factors if f.term < TERMS_SHOWN]
-            for f in shown:
-                row = [f.name, f.formula, fmt_value(f.value)]
-                if several:
-                    row.insert(0, term_label(step.terms[f.term].label))
-                table.add_row(*row)
-                plain.append("  ".join(row))
-            if len(shown) < len(step.factors):  # a batch of 64: the first few products
-                more = _("… {n} more, the same factors").format(n=len(step.terms) - TERMS_SHOWN)
-                table.add_row(*([more] + [""] * (len(table.columns) - 1)))
-                plain.append(more)
-            body += [Text(""), table]
-        self.text = "\n".join(plain)
-        key = ("step", step.phase, self.text, tuple(styles))  # what decides how it looks
+        body, key, self.text = step_body(step, total, rtol)
         text = self.query_one(StepText)
-        text.show(Group(*body), key)
+        text.show(body, key)
         self.scroll_home(animate=False)
         if self.size.height:  # the border says it in the same frame (checked after it)
             self.hint(len(text.strips(text.content_size.width)))
         self.call_after_refresh(self.hint)
+
+    def prepare(self, step: Step, total: int, rtol: float) -> None:
+        """Render ``step`` ahead (idle time), so showing it later only paints."""
+        body, key, _plain = step_body(step, total, rtol)
+        self.query_one(StepText).prepare(body, key)
+
+
+def step_body(step: Step, total: int, rtol: float) -> tuple[Group, object, str]:
+    """What the pane shows for ``step``: the renderable, a key that tells it apart from other
+    steps' (equal keys look the same) and the plain text."""
+    from bptrace.model.describe import step_lines
+
+    head = Text(
+        f"{PHASE_MARK[step.phase]} "
+        + _("{phase} step {number} / {total}:").format(
+            phase=phase_name(step.phase), number=step.index + 1, total=total
+        )
+        + f"  {target_text(step)}",
+        style="reverse bold",
+    )
+    body: list[RenderableType] = [head, Text("")]
+    plain = [head.plain, ""]
+    styles = []
+    for line in step_lines(step, rtol):
+        style = STYLES[line.role]
+        if line.role == "check" and not step.agrees:
+            style = "bold red reverse"
+        styles.append(style)
+        indent = "" if line.role in ("lhs", "check") else "    "
+        body.append(Text(indent + line.text, style=style))
+        plain.append(indent + line.text)
+    if step.phase == "backward" and step.factors:
+        table = Table(
+            box=None, padding=(0, 2, 0, 0), show_edge=False, header_style="bold underline"
+        )
+        several = len(step.terms) > 1
+        # a value is never wrapped or cut: the other columns fold their text instead
+        if several:
+            table.add_column(_("path"), overflow="fold")
+        table.add_column(_("factor"), overflow="fold")
+        table.add_column(_("formula"), overflow="fold")
+        table.add_column(_("value"), justify="right", no_wrap=True, min_width=5)
+        shown = [f for f in step.factors if f.term < TERMS_SHOWN]
+        for f in shown:
+            row = [f.name, f.formula, fmt_value(f.value)]
+            if several:
+                row.insert(0, term_label(step.terms[f.term].label))
+            table.add_row(*row)
+            plain.append("  ".join(row))
+        if len(shown) < len(step.factors):  # a batch of 64: the first few products
+            more = _("… {n} more, the same factors").format(n=len(step.terms) - TERMS_SHOWN)
+            table.add_row(*([more] + [""] * (len(table.columns) - 1)))
+            plain.append(more)
+        body += [Text(""), table]
+    plain_text = "\n".join(plain)
+    return Group(*body), ("step", step.phase, plain_text, tuple(styles)), plain_text

@@ -43,13 +43,21 @@ class StepText(LeafSize, Widget):
         same = was is not None and len(self.strips(width)) == was
         self.refresh(layout=not same)
 
+    def prepare(self, body: RenderableType, key: object) -> None:
+        """Render ``body`` at the current width ahead of showing it."""
+        if self.content_size.width and self.text_selection is None:
+            self._render(body, key, self.content_size.width)
+
     def strips(self, width: int) -> list[Strip]:
         """The body rendered ``width`` cells wide (kept unless text is being selected)."""
-        cached = (self._key, width)
+        return self._render(self._body, self._key, width)
+
+    def _render(self, body: RenderableType, key: object, width: int) -> list[Strip]:
+        cached = (key, width)
         if cached in self._strips and self.text_selection is None:
             return self._strips[cached]
         self.rendered += 1
-        visual = visualize(self, self._body, markup=False)
+        visual = visualize(self, body, markup=False)
         strips = Visual.to_strips(self, visual, width, None, self.visual_style)
         if self.text_selection is None:
             self._strips[cached] = strips
