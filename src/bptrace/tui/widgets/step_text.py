@@ -46,13 +46,13 @@ class StepText(LeafSize, Widget):
     def prepare(self, body: RenderableType, key: object) -> None:
         """Render ``body`` at the current width ahead of showing it."""
         if self.content_size.width and self.text_selection is None:
-            self._render(body, key, self.content_size.width)
+            self._render_at(body, key, self.content_size.width)
 
     def strips(self, width: int) -> list[Strip]:
         """The body rendered ``width`` cells wide (kept unless text is being selected)."""
-        return self._render(self._body, self._key, width)
+        return self._render_at(self._body, self._key, width)
 
-    def _render(self, body: RenderableType, key: object, width: int) -> list[Strip]:
+    def _render_at(self, body: RenderableType, key: object, width: int) -> list[Strip]:
         cached = (key, width)
         if cached in self._strips and self.text_selection is None:
             return self._strips[cached]
