@@ -249,11 +249,18 @@ class TraceScreen(PracticeKeys, Screen[None]):
 
     @on(NetworkTree.NodeChosen)
     def jump_to(self, event: NetworkTree.NodeChosen) -> None:
+        self.jump(event.name)
+
+    def on_mount(self) -> None:
+        self.query_one(NetworkTree).on_chosen = self.jump
+
+    def jump(self, name: str) -> None:
+        """Go to the step that computes ``name`` (in this phase if it can)."""
         tr = self.trace
-        if tr is None or event.name not in tr or tr.steps[self.index].node == event.name:
+        if tr is None or name not in tr or tr.steps[self.index].node == name:
             return
         steps, phase = tr.steps, tr.steps[self.index].phase
-        found = [steps.index_of(event.name, p) for p in (phase, "backward", None)]
+        found = [steps.index_of(name, p) for p in (phase, "backward", None)]
         self.index = next((i for i in found if i is not None), self.index)
 
     # -- changing the network ---------------------------------------------------------------

@@ -7,6 +7,7 @@ current step has reached the node's backward step, its gradient (before that it 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -85,6 +86,8 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
         self.level = 0
         """Which of LEVELS the labels use now (0: every number in full)."""
+        self.on_chosen: Callable[[str], None] | None = None
+        """Called at once when ↓/↑ moves the cursor to a named node (else: NodeChosen)."""
         self.labels_made = 0
         """How many labels have been formatted (drawn, measured or fitted) since load."""
         self.lines_changed = 0
@@ -325,6 +328,22 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         return node.data if node is not None else None
 
     # -- events -----------------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._chosen_now()
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._chosen_now()
+
+    def _chosen_now(self) -> None:
+        """↓/↑ moved the cursor: jump in this same handler, so the cursor and the step it
+        jumps to are drawn in one frame (the highlight event, later, is then only counted)."""
+        name = self.current_name()
+        if self.on_chosen is not None and name is not None and name not in self._pending:
+            self._pending.append(name)
+            self.on_chosen(name)
+
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         event.stop()
         name = event.node.data
