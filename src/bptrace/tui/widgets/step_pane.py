@@ -80,8 +80,19 @@ class StepPane(LeafSize, VerticalScroll):
         text.show(body, key)
         self.scroll_home(animate=False)
         if self.size.height:  # the border says it in the same frame (checked after it)
+            self._scrollbar_ahead(text)
             self.hint(len(text.strips(text.content_size.width)))
         self.call_after_refresh(self.hint)
+
+    def _scrollbar_ahead(self, text: StepText) -> None:
+        """Show or hide the scroll bar before the layout pass, as it will decide from the
+        text's new length: a bar that comes or goes after the pass costs another pass."""
+        room, width = self.scrollable_content_region.height, text.content_size.width
+        need = len(text.strips(width)) > room
+        if need != self.show_vertical_scrollbar and width:
+            bar = self.styles.scrollbar_size_vertical
+            if (len(text.strips(width - bar if need else width + bar)) > room) == need:
+                self.show_vertical_scrollbar = self.vertical_scrollbar.display = need
 
     def prepare(self, step: Step, total: int, rtol: float) -> None:
         """Render ``step`` ahead (idle time), so showing it later only paints."""
