@@ -85,8 +85,16 @@ def median_ms(values: list[float]) -> str:
 
 
 def spread(values: list[float]) -> str:
-    q = statistics.quantiles(values, n=4) if len(values) >= 4 else [values[0]] * 3
-    return f"median {median_ms(values)}  IQR {q[0] * 1000:.1f}–{q[2] * 1000:.1f}  max {max(values) * 1000:.1f} ms (n={len(values)})"
+    """The median and the IQR; with fewer than 4 values there is no IQR to speak of, so the
+    values themselves are listed (End/Home are 2 presses each)."""
+    ms = [v * 1000 for v in values]
+    if len(ms) < 4:
+        each = ", ".join(f"{v:.1f}" for v in ms)
+        return f"median {median_ms(values)}  values {each} ms (n={len(ms)})"
+    q = statistics.quantiles(ms, n=4, method="inclusive")
+    return (
+        f"median {median_ms(values)}  IQR {q[0]:.1f}–{q[2]:.1f}  max {max(ms):.1f} ms (n={len(ms)})"
+    )
 
 
 def start_up(argv: list[str], ready: str, runs: int) -> tuple[list[float], list[float]]:

@@ -90,6 +90,17 @@ class Label:
         return text
 
 
+def stage(reveal: Reveal, index: int) -> tuple[bool, bool, bool]:
+    """Which of ``reveal``'s value, gradient and update are known at step ``index``: a label
+    is the same at two steps of the same stage."""
+    grad, update = reveal.grad_at, reveal.update_at
+    return (
+        index >= reveal.value_at,
+        grad is not None and index >= grad,
+        update is not None and index >= update,
+    )
+
+
 def label(tr: Trace, reveal: Reveal, index: int, digits: int | None = None) -> Label:
     """The label of ``reveal.name`` when step ``index`` is the current step; numbers to
     ``digits`` significant digits (None: in full, as the step pane writes them)."""

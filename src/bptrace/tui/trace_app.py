@@ -23,6 +23,7 @@ from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec
 from bptrace.tui.colours import use_readable_colours
+from bptrace.tui.heap import settle
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.source import Source
 
@@ -146,6 +147,7 @@ class TraceApp(App[None]):
             return
         self.main.spec = message.spec or self.main.spec
         self.main.trace = message.trace
+        self.call_after_refresh(settle)  # once step 1 is on screen: no collection walks it
         if message.trace.warnings:
             notes = "\n".join(message.trace.warnings[:4])  # may come from a file: no markup
             self.notify(notes, title="note", timeout=8, markup=False)

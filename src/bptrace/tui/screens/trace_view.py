@@ -104,6 +104,7 @@ class TraceScreen(PracticeKeys, Screen[None]):
     def __init__(self, title: str, spec: Spec | None = None, read_only: str | None = None):
         super().__init__()
         self.source_title, self.spec, self.read_only = title, spec, read_only
+        self._was = 0  # the step shown before (which way the person is going)
 
     def compose(self) -> ComposeResult:
         yield InfoBar(self.source_title, id="info")
@@ -164,6 +165,20 @@ class TraceScreen(PracticeKeys, Screen[None]):
         self.query_one(StepPane).show_step(step, len(tr.steps), tr.steps.rtol)
         self.query_one(NetworkDrawing).show_step(tr, step, tree.reveals)
         self.post_message(self.StepShown(tr, self.index, self.app.screen_stack[0] is self))
+        self.call_after_refresh(self.prepare, tr, self.index)
+
+    def prepare(self, tr: Trace, index: int) -> None:
+        """Once step ``index`` is on screen, render the next one (the way the person went
+        last) and the first and last (Home, End) ahead, so such a key only paints."""
+        if tr is not self.trace or index != self.index:
+            return  # moved on since
+        ahead = index + (-1 if index < self._was else 1)
+        self._was = index
+        for i in dict.fromkeys((ahead, len(tr.steps) - 1, 0)):
+            if 0 <= i < len(tr.steps) and i != index:
+                step = tr.steps[i]
+                self.query_one(StepPane).prepare(step, len(tr.steps), tr.steps.rtol)
+                self.query_one(NetworkDrawing).prepare(tr, step)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Back only from a view pushed over another (an epoch, a model's head); no editing
@@ -234,11 +249,18 @@ class TraceScreen(PracticeKeys, Screen[None]):
 
     @on(NetworkTree.NodeChosen)
     def jump_to(self, event: NetworkTree.NodeChosen) -> None:
+        self.jump(event.name)
+
+    def on_mount(self) -> None:
+        self.query_one(NetworkTree).on_chosen = self.jump
+
+    def jump(self, name: str) -> None:
+        """Go to the step that computes ``name`` (in this phase if it can)."""
         tr = self.trace
-        if tr is None or event.name not in tr or tr.steps[self.index].node == event.name:
+        if tr is None or name not in tr or tr.steps[self.index].node == name:
             return
         steps, phase = tr.steps, tr.steps[self.index].phase
-        found = [steps.index_of(event.name, p) for p in (phase, "backward", None)]
+        found = [steps.index_of(name, p) for p in (phase, "backward", None)]
         self.index = next((i for i in found if i is not None), self.index)
 
     # -- changing the network ---------------------------------------------------------------

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.geometry import Size
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from bptrace.i18n import _
 from bptrace.tui.diagram import Picture, draw, highlights
+from bptrace.tui.widgets.leaf_size import LeafSize
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -26,7 +29,7 @@ __all__ = ["NetworkDrawing", "highlights"]
 CACHED = 64  # pictures (and highlights) of this many recent steps and sizes are kept
 
 
-class NetworkDrawing(Widget):
+class NetworkDrawing(LeafSize, Widget):
     """The drawing of the current step; ``text`` holds what it shows, as plain text."""
 
     DEFAULT_CSS = """
@@ -40,9 +43,12 @@ class NetworkDrawing(Widget):
         self.picture: Picture | None = None
         self._what: tuple[Trace, Step, dict[str, Reveal]] | None = None
         self._cache: dict[tuple[int, int, int], Picture] = {}  # (step, width, lines) → drawn
+        self._strips: dict[int, tuple[Picture, list[Strip]]] = {}  # id(picture) → rendered
         self._hot: dict[int, tuple[set[str], set[str]]] = {}  # step → highlights
         self._of: tuple[object, object] | None = None  # the trace and reveals cached for
         self._labels: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] = {}
+        self.rendered = 0
+        """How many pictures were rendered into lines (a picture is rendered once)."""
 
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
         """Draw ``tr`` with ``step`` current. The pictures of the steps shown lately are kept
@@ -50,7 +56,7 @@ class NetworkDrawing(Widget):
         lines as the one on screen, the pane is repainted without a layout pass."""
         was = None
         if self._of is None or self._of[0] is not tr or self._of[1] is not reveals:
-            self._cache, self._hot, self._of = {}, {}, (tr, reveals)
+            self._cache, self._hot, self._of, self._strips = {}, {}, (tr, reveals), {}
             self._labels = {}
         else:
             was = self.picture_at(self.content_size.width)
@@ -73,23 +79,49 @@ class NetworkDrawing(Widget):
     def picture_at(self, width: int) -> Picture | None:
         if self._what is None or width <= 0:
             return None
-        key = (self._what[1].index, width, self.budget())
+        return self._picture(self._what[1], width)
+
+    def _picture(self, step: Step, width: int) -> Picture:
+        assert self._what is not None
+        key = (step.index, width, self.budget())
         if key not in self._cache:
-            self._cache[key] = draw(*self._what, width=width, height=key[2], memo=self._labels)
+            tr, _step, reveals = self._what
+            self._cache[key] = draw(tr, step, reveals, width, key[2], memo=self._labels)
             if len(self._cache) > CACHED:
-                del self._cache[next(iter(self._cache))]
+                self._strips.pop(id(self._cache.pop(next(iter(self._cache)))), None)
         return self._cache[key]
+
+    def prepare(self, tr: Trace, step: Step) -> None:
+        """Draw ``step`` of the trace on screen ahead (idle time): showing it only paints."""
+        width = self.content_size.width
+        if self._what is None or self._what[0] is not tr or width <= 0:
+            return
+        picture = self._picture(step, width)
+        if id(picture) not in self._strips:
+            self._strips[id(picture)] = (picture, self._render_strips(picture.text))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         picture = self.picture_at(width)
         return 1 if picture is None else _lines(picture)
 
-    def render(self) -> Text:
-        picture = self.picture_at(self.content_size.width)
-        if picture is None:
-            return Text(self.text)
-        self.picture, self.text = picture, picture.plain
-        return picture.text
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the picture at the pane's width, rendered once per picture."""
+        width = self.content_size.width
+        picture = self.picture_at(width)
+        if picture is None or self.text_selection is not None:
+            strips = self._render_strips(Text(self.text) if picture is None else picture.text)
+        else:
+            self.picture, self.text = picture, picture.plain
+            kept = self._strips.get(id(picture))
+            if kept is None or kept[0] is not picture:
+                kept = self._strips[id(picture)] = (picture, self._render_strips(picture.text))
+            strips = kept[1]  # the picture is kept with them: its id stays its own
+        return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
+
+    def _render_strips(self, text: Text) -> list[Strip]:
+        self.rendered += 1
+        visual = visualize(self, text)
+        return Visual.to_strips(self, visual, self.content_size.width, None, self.visual_style)
 
 
 def _lines(picture: Picture) -> int:

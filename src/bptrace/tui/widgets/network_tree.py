@@ -7,6 +7,7 @@ current step has reached the node's backward step, its gradient (before that it 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,8 +19,9 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bptrace.i18n import N_, _
-from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals
+from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals, stage
 from bptrace.tui.tree_layout import Child, Key, TreeLayout
+from bptrace.tui.widgets.leaf_size import ScrollbarsNow
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 from bptrace.tui.widgets.tree_cursor import move_quietly
 
@@ -38,7 +40,7 @@ LEVELS: list[tuple[int | None, str, str | None]] = [
 ]
 
 
-class NetworkTree(Tree[str]):
+class NetworkTree(ScrollbarsNow, Tree[str]):
     """The tree of named scalars; moving the cursor jumps to the step that computes a node."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,8 +86,12 @@ class NetworkTree(Tree[str]):
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
         self.level = 0
         """Which of LEVELS the labels use now (0: every number in full)."""
+        self.on_chosen: Callable[[str], None] | None = None
+        """Called at once when ↓/↑ moves the cursor to a named node (else: NodeChosen)."""
         self.labels_made = 0
         """How many labels have been formatted (drawn, measured or fitted) since load."""
+        self.lines_changed = 0
+        """How many leaves' labels changed with a step change (lines made stale) since load."""
 
     @property
     def trace(self) -> Trace | None:
@@ -112,7 +118,7 @@ class NetworkTree(Tree[str]):
         self._groups, self._key_of, self._filled = {}, {}, set()
         self._by_name, self._widths, self._opened, self._quiet = {}, {}, [], Counter()
         self._pending = []
-        self.labels_made = 0
+        self.labels_made = self.lines_changed = 0
         self.clear()
         net = tr.network
         self.root.set_label(
@@ -272,11 +278,16 @@ class NetworkTree(Tree[str]):
     # -- following the step -----------------------------------------------------------------
     def show_step(self, index: int, node: str) -> None:
         """Make step ``index`` current and put the cursor on ``node``. Labels are made when a
-        line is drawn, so only the lines on screen are drawn again (and those ``node``'s groups
-        bring into view)."""
-        self._index = index
-        self._updates += 1  # Tree's line cache is keyed on it: every cached line is stale
-        self.refresh()
+        line is drawn, and only the lines whose label crosses one of its reveal points between
+        the two steps are drawn again (and those ``node``'s groups bring into view)."""
+        was, self._index = self._index, index
+        for name, leaf in self._by_name.items():  # a few hundred at most: the leaves made
+            reveal = self._reveals[name]
+            if stage(reveal, was) != stage(reveal, index):
+                leaf._updates += 1  # Tree's line cache is keyed on it: this line is stale
+                self.lines_changed += 1
+                if leaf._line >= 0:
+                    self._refresh_line(leaf._line)
         self.select_name(node)
 
     def select_name(self, name: str) -> None:
@@ -317,6 +328,22 @@ class NetworkTree(Tree[str]):
         return node.data if node is not None else None
 
     # -- events -----------------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._chosen_now()
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._chosen_now()
+
+    def _chosen_now(self) -> None:
+        """↓/↑ moved the cursor: jump in this same handler, so the cursor and the step it
+        jumps to are drawn in one frame (the highlight event, later, is then only counted)."""
+        name = self.current_name()
+        if self.on_chosen is not None and name is not None and name not in self._pending:
+            self._pending.append(name)
+            self.on_chosen(name)
+
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         event.stop()
         name = event.node.data

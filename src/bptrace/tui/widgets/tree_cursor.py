@@ -22,6 +22,23 @@ def move_quietly(tree: Tree[Any], target: TreeNode[Any]) -> bool:
     if target._line < 0 or target._line == tree.cursor_line:
         return False
     tree.move_cursor(target, animate=False)
-    # once laid out (the first time, the tree has no size yet), scroll the same way always
-    tree.call_after_refresh(tree.scroll_to_node, target, animate=False)
+    if tree.size.height:  # laid out: the lines (and so the scroll range) are known now
+        scroll_now(tree, target)  # in this frame, not in a second one
+    else:  # the first time, the tree has no size yet
+        tree.call_after_refresh(tree.scroll_to_node, target, animate=False)
     return True
+
+
+def scroll_now(tree: Tree[Any], target: TreeNode[Any]) -> None:
+    """Scroll ``target`` into view at once, as :meth:`Tree.scroll_to_node` does after a frame."""
+    region = tree._get_label_region(target._line)
+    if region is not None:
+        tree.scroll_to_region(
+            region,
+            animate=False,
+            force=True,
+            center=tree.center_scroll,
+            origin_visible=False,
+            x_axis=False,
+            immediate=True,
+        )
