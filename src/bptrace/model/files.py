@@ -31,7 +31,19 @@ def _refusal(p: Path, exc: OSError) -> BptraceError:
 
 def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> str:
     """The file's text (UTF-8); a clear BptraceError when it is missing, unreadable or too big."""
-    p = Path(path)
+    text = _read(Path(path), limit, what, as_text=True)
+    assert isinstance(text, str)
+    return text
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> bytes:
+    """The file's bytes, with :func:`read_text`'s refusals (no UTF-8 check: the caller's)."""
+    data = _read(Path(path), limit, what, as_text=False)
+    assert isinstance(data, bytes)
+    return data
+
+
+def _read(p: Path, limit: int | None, what: str, *, as_text: bool) -> str | bytes:
     shown = path_text(p)
     try:
         if limit is not None:
@@ -40,7 +52,7 @@ def read_text(path: str | os.PathLike[str], limit: int | None = None, what: str 
                 raise BptraceError(
                     f"{shown}: {size} bytes is over the {limit} byte limit for a {what}"
                 )
-        return p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8") if as_text else p.read_bytes()
     except FileNotFoundError:
         raise BptraceError(f"{shown}: no such file") from None
     except IsADirectoryError:
