@@ -20,8 +20,8 @@ from bptrace.model import jsonwrite
 from bptrace.model.errors import BptraceError
 from bptrace.model.export_scalars import nodes_raw, steps_raw
 from bptrace.model.files import read_bytes, read_text
-from bptrace.model.jsonfast import parse_fast
 from bptrace.model.jsonarrays import validate_mlp
+from bptrace.model.jsonfast import parse_fast
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.quote import path_text, q
