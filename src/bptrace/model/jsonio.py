@@ -21,7 +21,7 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.export_scalars import nodes_raw, steps_raw
 from bptrace.model.files import read_bytes, read_text
 from bptrace.model.jsonarrays import validate_mlp
-from bptrace.model.jsonfast import parse_fast
+from bptrace.model.jsonfast import gc_paused, parse_fast
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.quote import path_text, q
@@ -344,12 +344,14 @@ def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
     """
     p = Path(path)
     shown = path_text(p)
-    doc = parse_fast(read_bytes(p, MAX_TRACE_BYTES, "trace"))
-    if isinstance(doc, dict):
-        try:
-            return any_trace_from_dict(doc, shown)
-        except (BptraceError, RecursionError):
-            pass  # refused: the reference reader below gives the verdict in its words
+    data = read_bytes(p, MAX_TRACE_BYTES, "trace")
+    with gc_paused():
+        doc = parse_fast(data)
+        if isinstance(doc, dict):
+            try:
+                return any_trace_from_dict(doc, shown)
+            except (BptraceError, RecursionError):
+                pass  # refused: the reference reader below gives the verdict in its words
     doc = parse(read_text(p, MAX_TRACE_BYTES, "trace"), shown)
     if not isinstance(doc, dict):
         raise BptraceError(f"{shown}: not a bptrace trace (top level is not an object)")
