@@ -34,7 +34,19 @@ def read_text(
     path: str | os.PathLike[str], limit: int | None = None, what: str = N_("file")
 ) -> str:
     """The file's text (UTF-8); a clear BptraceError when it is missing, unreadable or too big."""
-    p = Path(path)
+    text = _read(Path(path), limit, what, as_text=True)
+    assert isinstance(text, str)
+    return text
+
+
+def read_bytes(path: str | os.PathLike[str], limit: int | None = None, what: str = "file") -> bytes:
+    """The file's bytes, with :func:`read_text`'s refusals (no UTF-8 check: the caller's)."""
+    data = _read(Path(path), limit, what, as_text=False)
+    assert isinstance(data, bytes)
+    return data
+
+
+def _read(p: Path, limit: int | None, what: str, *, as_text: bool) -> str | bytes:
     shown = path_text(p)
     try:
         if limit is not None:
@@ -45,7 +57,7 @@ def read_text(
                         path=shown, size=size, limit=limit, what=_(what)
                     )
                 )
-        return p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8") if as_text else p.read_bytes()
     except FileNotFoundError:
         raise BptraceError(_("{path}: no such file").format(path=shown)) from None
     except IsADirectoryError:

@@ -20,8 +20,9 @@ from bptrace.i18n import N_, _
 from bptrace.model import jsonwrite
 from bptrace.model.errors import BptraceError
 from bptrace.model.export_scalars import nodes_raw, steps_raw
-from bptrace.model.files import read_text
+from bptrace.model.files import read_bytes, read_text
 from bptrace.model.jsonarrays import validate_mlp
+from bptrace.model.jsonfast import gc_paused, parse_fast
 from bptrace.model.modules import ModuleTrace
 from bptrace.model.network import NetworkInfo
 from bptrace.model.quote import path_text, q
@@ -355,10 +356,21 @@ def load_trace(path: str | os.PathLike[str]) -> Trace | ModuleTrace:
     """Read an exported trace back, validating it. Never executes anything from the file.
 
     An MLP export gives a :class:`Trace`; a module export (``"kind": "modules"``) a
-    :class:`~bptrace.model.modules.ModuleTrace`.
+    :class:`~bptrace.model.modules.ModuleTrace`. The file is parsed by orjson when
+    :func:`~bptrace.model.jsonfast.parse_fast` can vouch for the result; a file it cannot
+    read, or whose document is refused, is read again by the reference parser, so every bad
+    file gets the same one-line error as before.
     """
     p = Path(path)
     shown = path_text(p)
+    data = read_bytes(p, MAX_TRACE_BYTES, N_("trace"))
+    with gc_paused():
+        doc = parse_fast(data)
+        if isinstance(doc, dict):
+            try:
+                return any_trace_from_dict(doc, shown)
+            except (BptraceError, RecursionError):
+                pass  # refused: the reference reader below gives the verdict in its words
     doc = parse(read_text(p, MAX_TRACE_BYTES, N_("trace")), shown)
     if not isinstance(doc, dict):
         raise BptraceError(
