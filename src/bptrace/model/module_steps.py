@@ -57,7 +57,8 @@ def module_steps(tr: ModuleTrace) -> list[ModuleStep]:
                 "update",
                 p.name,
                 f"{p.name} ← {p.name} − {fmt(lr)} · ∂loss/∂{p.name}   "
-                f"‖step‖ = {fmt(lr * p.grad.stats.norm)}   ‖{p.name}‖ = {fmt(p.updated.stats.norm)}",
+                + _("‖step‖ = {norm}").format(norm=fmt(lr * p.grad.stats.norm))
+                + f"   ‖{p.name}‖ = {fmt(p.updated.stats.norm)}",
                 p.updated.stats.norm,
                 [(p.name, lr * p.grad.stats.norm)],
             )
