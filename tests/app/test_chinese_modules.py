@@ -94,11 +94,31 @@ def twice_nan() -> ModuleTrace:
     return trace_modules(Twice(), x, torch.zeros(3, 1, dtype=DT), nn.MSELoss(), 0.1, "twice")
 
 
+class Side(nn.Module):
+    """A module whose output the loss never sees: no gradient reaches it (``no ∂``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.probe = nn.Linear(2, 2, dtype=DT)
+        self.head = nn.Linear(2, 1, dtype=DT)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.probe(x)
+        return self.head(x)
+
+
+def side() -> ModuleTrace:
+    x = torch.ones(3, 2, dtype=DT)
+    return trace_modules(Side(), x, torch.zeros(3, 1, dtype=DT), nn.MSELoss(), 0.1, "side")
+
+
 TRACES = {
     "small-cnn": lambda: module_example("small-cnn"),
     "deep-sigmoid": lambda: module_example("deep-sigmoid"),
     "dead-relu": lambda: module_example("dead-relu"),
     "twice": twice_nan,
+    "side": side,
 }
 
 
@@ -277,6 +297,21 @@ async def test_module_view_in_chinese_reads_as_chinese(chinese: None) -> None:
             console.print(static.content)
         text = console.export_text()
         assert "把焦点移到梯度健康面板" in text and "▲ 梯度爆炸" in text
+
+
+async def test_no_gradient_reads_in_chinese_and_keeps_the_columns(chinese: None) -> None:
+    app = ModuleApp(side(), "side")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = app.screen.query_one(LayerDiagram).lines
+        probe = next(line for line in lines if " probe " in line)
+        head = next(line for line in lines if " head " in line)
+        assert "无 ∂" in probe
+        shape_at = [cell_len(line[: line.rindex("(")]) for line in (probe, head)]
+        assert shape_at[0] == shape_at[1]  # the shapes' column, by terminal cells
+        await pilot.press("b", *["n"] * 2)  # backward: (model), head, then probe
+        await settle(pilot)
+        assert "‖∂loss/∂probe‖ = 无（没有梯度）" in app.screen.query_one(ModuleStepBar).text
 
 
 # -- the module and head views inside the app -----------------------------------------------
