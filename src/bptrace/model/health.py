@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bptrace.i18n import _
 from bptrace.model.modules import ModuleTrace, Stats
 from bptrace.model.trace import Trace
 
@@ -72,7 +73,9 @@ class Flag:
         }
 
     def line(self) -> str:
-        return f"{self.mark} {self.node}: {self.message}"
+        """``▼ 0.weight: vanishing gradient: …`` (an MLP layer's node in the language shown)."""
+        node = self.node if self.layer is None else _("layer {k}").format(k=self.layer)
+        return _("{mark} {node}: {message}").format(mark=self.mark, node=node, message=self.message)
 
 
 def check(tr: ModuleTrace | Trace) -> list[Flag]:
@@ -91,7 +94,9 @@ def ratio_flag(node: str, weight_norm: float, grad_norm: float, **where: Any) ->
         return Flag(
             node,
             "vanishing",
-            f"vanishing gradient: ‖∂loss/∂W‖ / ‖W‖ = {ratio:.3g} < {VANISHING_RATIO:g}",
+            _("vanishing gradient: ‖∂loss/∂W‖ / ‖W‖ = {ratio} < {threshold}").format(
+                ratio=f"{ratio:.3g}", threshold=f"{VANISHING_RATIO:g}"
+            ),
             ratio,
             VANISHING_RATIO,
             **where,
@@ -100,7 +105,9 @@ def ratio_flag(node: str, weight_norm: float, grad_norm: float, **where: Any) ->
         return Flag(
             node,
             "exploding",
-            f"exploding gradient: ‖∂loss/∂W‖ / ‖W‖ = {ratio:.3g} > {EXPLODING_RATIO:g}",
+            _("exploding gradient: ‖∂loss/∂W‖ / ‖W‖ = {ratio} > {threshold}").format(
+                ratio=f"{ratio:.3g}", threshold=f"{EXPLODING_RATIO:g}"
+            ),
             ratio,
             EXPLODING_RATIO,
             **where,
@@ -114,7 +121,9 @@ def dead_flag(node: str, dead: float, **where: Any) -> Flag | None:
     return Flag(
         node,
         "dead",
-        f"dead ReLU units: {100 * dead:.0f}% output 0 for every sample, so their gradients are 0",
+        _("dead ReLU units: {percent} output 0 for every sample, so their gradients are 0").format(
+            percent=f"{100 * dead:.0f}%"
+        ),
         dead,
         DEAD_FRACTION,
         **where,
@@ -123,14 +132,14 @@ def dead_flag(node: str, dead: float, **where: Any) -> Flag | None:
 
 def nonfinite_flag(node: str, what: dict[str, Stats | None], **where: Any) -> Flag | None:
     bad = [
-        f"{label} has {s.nan} NaN and {s.inf} inf"
+        _("{what} has {nan} NaN and {inf} inf").format(what=label, nan=s.nan, inf=s.inf)
         for label, s in what.items()
         if s is not None and not s.finite
     ]
     if not bad:
         return None
     count = sum(s.nan + s.inf for s in what.values() if s is not None)
-    return Flag(node, "nonfinite", "; ".join(bad), float(count), 0.0, **where)
+    return Flag(node, "nonfinite", _("; ").join(bad), float(count), 0.0, **where)
 
 
 def check_modules(tr: ModuleTrace) -> list[Flag]:
@@ -138,22 +147,24 @@ def check_modules(tr: ModuleTrace) -> list[Flag]:
     flags: list[Flag | None] = []
     for k, pair in enumerate(tr.inputs):
         node = "input" if len(tr.inputs) == 1 else f"input{k + 1}"
-        flags.append(nonfinite_flag(node, {"value": pair.value.stats, "gradient": _s(pair.grad)}))
+        flags.append(
+            nonfinite_flag(node, {_("value"): pair.value.stats, _("gradient"): _s(pair.grad)})
+        )
     for c in tr.calls:
         where = {"module": c.path}
         for k, out in enumerate(c.outputs):
-            label = "output" if len(c.outputs) == 1 else f"output {k + 1}"
+            one = len(c.outputs) == 1
+            label = _("output") if one else _("output {k}").format(k=k + 1)
+            grad = "∂loss/∂output" if one else f"∂loss/∂output {k + 1}"  # names: never translated
             flags.append(
-                nonfinite_flag(
-                    c.name, {label: out.value.stats, f"∂loss/∂{label}": _s(out.grad)}, **where
-                )
+                nonfinite_flag(c.name, {label: out.value.stats, grad: _s(out.grad)}, **where)
             )
         if c.dead is not None:
             flags.append(dead_flag(c.name, c.dead, **where))
     for p in tr.params:
         where = {"module": p.module}
         flags.append(
-            nonfinite_flag(p.name, {"value": p.value.stats, "gradient": _s(p.grad)}, **where)
+            nonfinite_flag(p.name, {_("value"): p.value.stats, _("gradient"): _s(p.grad)}, **where)
         )
         if p.grad is not None and p.trainable and len(p.value.shape) >= 2:
             flags.append(ratio_flag(p.name, p.value.stats.norm, p.grad.stats.norm, **where))
@@ -163,19 +174,21 @@ def check_modules(tr: ModuleTrace) -> list[Flag]:
 def check_mlp(tr: Trace) -> list[Flag]:
     """Flags of an MLP trace: one node per layer (``layer 1`` …), plus ``input``."""
     flags: list[Flag | None] = [
-        nonfinite_flag("input", {"value": _stats(tr.inputs), "gradient": _stats(tr.input_grad)})
+        nonfinite_flag(
+            "input", {_("value"): _stats(tr.inputs), _("gradient"): _stats(tr.input_grad)}
+        )
     ]
     for k, (layer, act) in enumerate(zip(tr.layers, tr.network.activations, strict=True), 1):
         node, where = f"layer {k}", {"layer": k}
         arrays = {
-            "weights": layer.weight.value,
-            "weight gradients": layer.weight.grad,
-            "pre-activations": layer.pre,
-            "activations": layer.post,
+            _("weights"): layer.weight.value,
+            _("weight gradients"): layer.weight.grad,
+            _("pre-activations"): layer.pre,
+            _("activations"): layer.post,
             "∂loss/∂activations": layer.post_grad,
         }
         if layer.bias is not None:
-            arrays["biases"] = layer.bias.value
+            arrays[_("biases")] = layer.bias.value
         flags.append(nonfinite_flag(node, {k2: _stats(v) for k2, v in arrays.items()}, **where))
         if layer.weight.trainable:
             w, g = layer.weight.value, layer.weight.grad

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from bptrace.i18n import _
 from bptrace.model.fmt import fmt
 from bptrace.model.module_parts import ModuleStep
 from bptrace.model.module_tensors import Shape
@@ -43,7 +44,8 @@ def module_steps(tr: ModuleTrace) -> list[ModuleStep]:
         norms = []
         if first_call.get(c.path) == c.name:  # parameter grads are complete after the first call
             norms = [(p.name, p.grad.stats.norm) for p in tr.params_of(c.path) if p.grad]
-        parts = [f"‖∂loss/∂{c.name}‖ = {fmt(g.stats.norm) if g else 'none (no gradient)'}"]
+        norm = fmt(g.stats.norm) if g else _("none (no gradient)")
+        parts = [f"‖∂loss/∂{c.name}‖ = {norm}"]
         parts += [f"‖∂loss/∂{n}‖ = {fmt(v)}" for n, v in norms]
         add("backward", c.name, "   ".join(parts), g.stats.norm if g else math.nan, norms)
     lr = tr.model.lr
@@ -55,7 +57,8 @@ def module_steps(tr: ModuleTrace) -> list[ModuleStep]:
                 "update",
                 p.name,
                 f"{p.name} ← {p.name} − {fmt(lr)} · ∂loss/∂{p.name}   "
-                f"‖step‖ = {fmt(lr * p.grad.stats.norm)}   ‖{p.name}‖ = {fmt(p.updated.stats.norm)}",
+                + _("‖step‖ = {norm}").format(norm=fmt(lr * p.grad.stats.norm))
+                + f"   ‖{p.name}‖ = {fmt(p.updated.stats.norm)}",
                 p.updated.stats.norm,
                 [(p.name, lr * p.grad.stats.norm)],
             )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt
 
@@ -78,9 +79,13 @@ class Stats:
 
     def short(self) -> str:
         """``mean 0.1 std 0.2 min … max … ‖·‖ … zeros 0%`` for a line of text."""
-        text = (
-            f"mean {fmt(self.mean)}  std {fmt(self.std)}  min {fmt(self.min)}  "
-            f"max {fmt(self.max)}  ‖·‖ {fmt(self.norm)}  zeros {100 * self.zeros:.1f}%"
+        text = _("mean {mean}  std {std}  min {min}  max {max}  ‖·‖ {norm}  zeros {zeros}%").format(
+            mean=fmt(self.mean),
+            std=fmt(self.std),
+            min=fmt(self.min),
+            max=fmt(self.max),
+            norm=fmt(self.norm),
+            zeros=f"{100 * self.zeros:.1f}",
         )
         if not self.finite:
             text += f"  NaN {self.nan}  inf {self.inf}"
@@ -181,7 +186,9 @@ class TensorInfo:
             data = np.array([to_float(v) for v in d["data"]], dtype=np.float64)
             if data.size != math.prod(shape):
                 raise BptraceError(
-                    f"{source}: invalid trace at {where}: {data.size} elements for shape {list(shape)}"
+                    _(
+                        "{source}: invalid trace at {where}: {count} elements for shape {shape}"
+                    ).format(source=source, where=where, count=data.size, shape=list(shape))
                 )
         return cls(shape, d["dtype"], Stats.from_dict(d["stats"]), data)
 

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.module_parts import (
     ROOT,
@@ -164,18 +165,30 @@ class ModuleTrace:
         """A call by name: ``features.0``, ``block.relu#2``, ``(model)``."""
         if name in self._calls:
             return self._calls[name]
-        raise BptraceError(f"unknown module call {name!r} (known: {self.describe_names()})")
+        raise BptraceError(
+            _("unknown module call {name!r} (known: {names})").format(
+                name=name, names=self.describe_names()
+            )
+        )
 
     def param(self, name: str) -> ParamInfo:
         if name in self._params:
             return self._params[name]
-        raise BptraceError(f"unknown parameter {name!r} (known: {self.describe_names()})")
+        raise BptraceError(
+            _("unknown parameter {name!r} (known: {names})").format(
+                name=name, names=self.describe_names()
+            )
+        )
 
     def module(self, path: str) -> ModuleNode:
         key = "" if path == ROOT else path
         if key in self._modules:
             return self._modules[key]
-        raise BptraceError(f"unknown module {path!r} (known: {self.describe_names()})")
+        raise BptraceError(
+            _("unknown module {path!r} (known: {names})").format(
+                path=path, names=self.describe_names()
+            )
+        )
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and (
@@ -190,7 +203,8 @@ class ModuleTrace:
     def describe_names(self, limit: int = 8) -> str:
         names = list(self.names())
         shown = ", ".join(names[:limit])
-        return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
+        more = _(", … ({count} more)").format(count=len(names) - limit)
+        return shown + (more if len(names) > limit else "")
 
     def params_of(self, path: str) -> list[ParamInfo]:
         """The parameters a module owns directly (not those of its children)."""
@@ -205,7 +219,7 @@ class ModuleTrace:
         for t in self._tensor_infos():
             t.settle()
         for c in self.calls:
-            _ = c.dead
+            _dead = c.dead
         return self
 
     def _tensor_infos(self) -> Iterator[TensorInfo]:
@@ -271,17 +285,33 @@ class ModuleTrace:
     def check_consistent(self, source: str) -> None:
         """Cross-references the schema cannot express: names point at things that exist."""
         if not self.modules or self.modules[0].path != "":
-            raise BptraceError(f"{source}: invalid trace at modules: the first must be the model")
+            raise BptraceError(
+                _("{source}: invalid trace at modules: the first must be the model").format(
+                    source=source
+                )
+            )
         for m in self.modules:
             for name in m.calls:
                 if name not in self._calls:
-                    raise BptraceError(f"{source}: invalid trace: unknown call {name!r}")
+                    raise BptraceError(
+                        _("{source}: invalid trace: unknown call {name!r}").format(
+                            source=source, name=name
+                        )
+                    )
             for name in m.params:
                 if name not in self._params:
-                    raise BptraceError(f"{source}: invalid trace: unknown parameter {name!r}")
+                    raise BptraceError(
+                        _("{source}: invalid trace: unknown parameter {name!r}").format(
+                            source=source, name=name
+                        )
+                    )
         for c in self.calls:
             if c.path not in self._modules:
-                raise BptraceError(f"{source}: invalid trace: call of unknown module {c.path!r}")
+                raise BptraceError(
+                    _("{source}: invalid trace: call of unknown module {path!r}").format(
+                        source=source, path=c.path
+                    )
+                )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModuleTrace):

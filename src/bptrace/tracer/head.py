@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.trace import Trace
 from bptrace.tracer.capture import _ACT_MODULES
@@ -74,5 +75,5 @@ def trace_head(
     modules, features = find_head(model, inputs)
     head = nn.Sequential(*(module for _, module in modules))
     where = modules[0][0] if len(modules) == 1 else f"{modules[0][0]}…{modules[-1][0]}"
-    label = f"{name or type(model).__name__} head ({where})"
+    label = _("{model} head ({where})").format(model=name or type(model).__name__, where=where)
     return trace_mlp(head, features.detach().clone(), targets, loss_fn, lr, label)

@@ -12,7 +12,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from bptrace.i18n import N_
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import read_spec
 from bptrace.tui.classroom import Classroom, served_why
@@ -112,7 +112,7 @@ class BptraceApp(TraceApp):
     @work(thread=True, exclusive=True, group="modules")
     def action_modules(self) -> None:
         """Trace the source per module (torch, in a thread) and open the module screen."""
-        self.call_from_thread(self.notify, "tracing per module…")
+        self.call_from_thread(self.notify, _("tracing per module…"))
         try:
             tr = self.source.load_modules()
         except BptraceError as exc:
@@ -128,8 +128,8 @@ class BptraceApp(TraceApp):
         except BptraceError as exc:
             self.post_message(self.TraceFailed(str(exc)))
         else:
-            why = "the head of a larger model is shown read-only"
-            self.call_from_thread(self.show_trace, tr, tr.network.name or "head", why)
+            why = _("the head of a larger model is shown read-only")
+            self.call_from_thread(self.show_trace, tr, tr.network.name or _("head"), why)
 
     def action_lesson(self, name: str) -> None:
         import importlib

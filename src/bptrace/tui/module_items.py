@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from bptrace.i18n import N_
+
 if TYPE_CHECKING:
     from bptrace.model.health import Flag
     from bptrace.model.modules import ModuleCall, ModuleStep, ModuleTrace, Shape
@@ -22,7 +24,7 @@ KINDS = ("nonfinite", "exploding", "vanishing", "dead")  # most severe first, as
 MARKS = {"nonfinite": "✗", "exploding": "▲", "vanishing": "▼", "dead": "○"}
 MARK_STYLES = {"✗": "bold red", "▲": "bold yellow", "▼": "bold cyan", "○": "bold magenta"}
 PHASE_MARK = {"forward": "▶", "backward": "◀", "update": "↻"}
-LEGEND = "✗ NaN/inf  ▲ exploding  ▼ vanishing  ○ dead ReLU"
+LEGEND = N_("✗ NaN/inf · ▲ exploding · ▼ vanishing · ○ dead ReLU")  # translated where shown
 
 
 @dataclass(frozen=True)

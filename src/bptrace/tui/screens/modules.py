@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
 
+from bptrace.i18n import N_, _
 from bptrace.tui.module_items import LEGEND, Index, Item
 from bptrace.tui.screens.help import HelpScreen
 from bptrace.tui.widgets.footer import Footer
@@ -29,12 +30,12 @@ from bptrace.tui.widgets.module_tree import ModuleTree
 if TYPE_CHECKING:
     from bptrace.model.modules import ModuleTrace
 
-MODULE_KEYS = [
-    ("↑ / ↓", "move in the tree (jumps to the step of that node in the current phase)"),
-    ("space", "open / close a module in the tree"),
-    ("tab", "move focus: tree, health pane, detail, diagram"),
-    ("enter", "in the health pane: go to the flagged node"),
-    ("✗ ▲ ▼ ○", LEGEND.replace("  ", " · ")),
+MODULE_KEYS = [  # translated by the help screen
+    ("↑ / ↓", N_("move in the tree (jumps to the step of that node in the current phase)")),
+    ("space", N_("open / close a module in the tree")),
+    ("tab", N_("move focus: tree, health pane, detail, diagram")),
+    ("enter", N_("in the health pane: go to the flagged node")),
+    ("✗ ▲ ▼ ○", LEGEND),
 ]
 
 
@@ -58,18 +59,37 @@ class ModuleTraceScreen(Screen[None]):
     ModuleTraceScreen #layer-diagram-text { width: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right,n", "step(1)", "Next", tooltip="next step", key_display="→", id="mt-next"),
         Binding(
-            "left,p", "step(-1)", "Prev", tooltip="previous step", key_display="←", id="mt-prev"
+            "right,n", "step(1)", N_("Next"), tooltip=N_("next step"), key_display="→", id="mt-next"
         ),
-        Binding("home", "go(0)", "First", tooltip="first step", show=False, id="mt-first"),
-        Binding("end", "go(-1)", "Last", tooltip="last step", show=False, id="mt-last"),
-        Binding("f", "phase('forward')", "Fwd", tooltip="first forward step", id="mt-forward"),
-        Binding("b", "phase('backward')", "Bwd", tooltip="first backward step", id="mt-backward"),
-        Binding("u", "phase('update')", "Upd", tooltip="first update step", id="mt-update"),
-        Binding("h", "health", "Health", tooltip="focus the gradient health pane", id="mt-health"),
-        Binding("question_mark", "help", "Help", tooltip="keys and marks", id="mt-help"),
-        Binding("escape", "back", "Back", tooltip="back to the previous screen", id="mt-back"),
+        Binding(
+            "left,p",
+            "step(-1)",
+            N_("Prev"),
+            tooltip=N_("previous step"),
+            key_display="←",
+            id="mt-prev",
+        ),
+        Binding("home", "go(0)", N_("First"), tooltip=N_("first step"), show=False, id="mt-first"),
+        Binding("end", "go(-1)", N_("Last"), tooltip=N_("last step"), show=False, id="mt-last"),
+        Binding(
+            "f", "phase('forward')", N_("Fwd"), tooltip=N_("first forward step"), id="mt-forward"
+        ),
+        Binding(
+            "b", "phase('backward')", N_("Bwd"), tooltip=N_("first backward step"), id="mt-backward"
+        ),
+        Binding("u", "phase('update')", N_("Upd"), tooltip=N_("first update step"), id="mt-update"),
+        Binding(
+            "h",
+            "health",
+            N_("Health"),
+            tooltip=N_("focus the gradient health pane"),
+            id="mt-health",
+        ),
+        Binding("question_mark", "help", N_("Help"), tooltip=N_("keys and marks"), id="mt-help"),
+        Binding(
+            "escape", "back", N_("Back"), tooltip=N_("back to the previous screen"), id="mt-back"
+        ),
     ]
     index: var[int] = var(0)
     """The current step (an index into ``trace.steps``)."""
@@ -101,7 +121,7 @@ class ModuleTraceScreen(Screen[None]):
         self.query_one(HealthPane).load(self.flags)
         diagram = self.query_one(LayerDiagram)
         diagram.load(self.lookup)
-        diagram.border_title = "layer diagram: log bar and ‖∂loss/∂out‖, shape"
+        diagram.border_title = _("layer diagram: log bar and ‖∂loss/∂out‖, shape")
         self.query_one(ModuleTree).focus()
         self.show()
 
@@ -157,8 +177,11 @@ class ModuleTraceScreen(Screen[None]):
     def action_phase(self, phase: str) -> None:
         start = next((s.index for s in self.trace.steps if s.phase == phase), None)
         if start is None:
-            why = " (no learning rate)" if phase == "update" else ""
-            self.notify(f"this trace has no {phase} phase{why}", severity="warning")
+            if phase == "update":
+                message = _("this trace has no update phase (no learning rate)")
+            else:
+                message = _("this trace has no {phase} phase").format(phase=_(phase))
+            self.notify(message, severity="warning")
         else:
             self.index = start
 

@@ -16,24 +16,27 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from bptrace.i18n import N_, _, ngettext
 from bptrace.tui.module_items import MARK_STYLES
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 
 if TYPE_CHECKING:
     from bptrace.model.health import Flag
 
-HEALTHY = "✓ no gradient health problems found"
+HEALTHY = N_("✓ no gradient health problems found")  # translated where shown
 
 
 def short(flag: Flag) -> str:
     """One short line for a flag: ``▼ 0.weight  vanishing 2.55e-10`` (the full message is in
     the detail pane)."""
-    what = {
-        "vanishing": f"vanishing {flag.value:.3g}",
-        "exploding": f"exploding {flag.value:.3g}",
-        "dead": f"dead ReLU {100 * flag.value:.0f}%",
-        "nonfinite": f"NaN/inf ×{int(flag.value)}",
-    }.get(flag.kind, flag.message)
+    texts = {
+        "vanishing": (_("vanishing {ratio}"), f"{flag.value:.3g}"),
+        "exploding": (_("exploding {ratio}"), f"{flag.value:.3g}"),
+        "dead": (_("dead ReLU {ratio}%"), f"{100 * flag.value:.0f}"),
+        "nonfinite": (_("NaN/inf ×{ratio}"), f"{int(flag.value)}"),
+    }
+    text, ratio = texts.get(flag.kind, (flag.message, ""))
+    what = text.format(ratio=ratio) if ratio else text
     return f"{flag.mark} {flag.node}  {what}"
 
 
@@ -57,17 +60,22 @@ class HealthPane(OptionList):
         """Show ``flags`` (or that there are none)."""
         self.flags = list(flags)
         self.clear_options()
-        self.lines = [short(f) for f in flags] or [HEALTHY]
+        self.lines = [short(f) for f in flags] or [_(HEALTHY)]
         if not flags:
-            self.add_option(Option(HEALTHY, disabled=True))
+            self.add_option(Option(_(HEALTHY), disabled=True))
         for f, line in zip(flags, self.lines, strict=False):
             text = Text(line)
             text.stylize(MARK_STYLES[f.mark], 0, 1)
             self.add_option(Option(text))
         if flags:
             self.highlighted = 0
-        summary = f"{len(flags)} flag{'s' * (len(flags) != 1)}" if flags else "all clear"
-        self.border_title = f"gradient health: {summary}"
+        count = len(flags)
+        summary = ngettext("{count} flag", "{count} flags", count).format(count=count)
+        self.border_title = (
+            _("gradient health: {summary}").format(summary=summary)
+            if flags
+            else _("gradient health: all clear")
+        )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

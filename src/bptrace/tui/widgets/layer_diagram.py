@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
+from bptrace.i18n import _
 from bptrace.tui.module_items import MARK_STYLES, PHASE_MARK, Index, Item, marks_of, num, shape_text
 from bptrace.tui.widgets.step_keys import STEP_KEYS
 
@@ -36,7 +38,7 @@ def grad_bars(norms: list[float | None]) -> list[str]:
     out = []
     for n in norms:
         if n is None:
-            out.append("no ∂")
+            out.append(_("no ∂"))
         elif not math.isfinite(n):
             out.append("✗")
         elif n == 0:
@@ -103,7 +105,8 @@ class LayerDiagram(ScrollableContainer):
             flags += [f for f in index.flags if f.module == call.path and f.node != call.name]
             if call.index > 1:  # parameters' flags are shown on the first call only
                 flags = [f for f in flags if f.node == call.name]
-            rows.append((item, f"{head:{wh}} {bar:{BAR}} {grad:>10} {shape}"))
+            bar += " " * (BAR - cell_len(bar))  # by terminal cells: "无 ∂" takes four
+            rows.append((item, f"{head:{wh}} {bar} {grad:>10} {shape}"))
             self._marks.append(marks_of(flags))
         rows.append((Item("loss", "loss"), f"loss {tr.model.loss} = {num(tr.loss)}"))
         self._marks.append("✗" if not math.isfinite(tr.loss) else "")

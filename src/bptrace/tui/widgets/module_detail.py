@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bptrace.i18n import N_, _, ngettext
 from bptrace.tui.module_items import (
     MARK_STYLES,
     PHASE_MARK,
@@ -32,14 +34,29 @@ if TYPE_CHECKING:
 
 COL = 11  # width of one number column
 ROWS = ("mean", "std", "min", "max", "‖·‖", "zeros", "NaN/inf")
+LABELS = {"mean": N_("mean"), "std": N_("std"), "min": N_("min"), "max": N_("max")}
+LABELS |= {"zeros": N_("zeros")}  # ‖·‖ and NaN/inf are the same in every language
+
+
+def _right(text: str, width: int) -> str:
+    """``text`` right-aligned in ``width`` terminal cells (a Chinese character takes two)."""
+    return " " * max(0, width - cell_len(text)) + text
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * max(0, width - cell_len(text))
 
 
 def stats_rows(columns: dict[str, Stats | None]) -> list[str]:
-    """``ROWS`` × ``columns``: a header line and one line per statistic (``—`` for None)."""
-    lines = [" " * 7 + "".join(h.rjust(COL) for h in columns)]
+    """``ROWS`` × ``columns``: a header line and one line per statistic (``—`` for None).
+
+    ``columns`` maps each column's heading (already in the language shown) to its statistics.
+    """
+    lines = [" " * 7 + "".join(_right(h, COL) for h in columns)]
     for row in ROWS:
         cells = [_cell(s, row) for s in columns.values()]
-        lines.append(row.ljust(7) + "".join(c.rjust(COL) for c in cells))
+        label = _(LABELS[row]) if row in LABELS else row
+        lines.append(_left(label, 7) + "".join(_right(c, COL) for c in cells))
     return lines
 
 
@@ -92,23 +109,25 @@ class ModuleDetail(VerticalScroll):
         self._mark = -1
         tr = index.trace
         for f in index.flags_of(item):
-            self._line(f"{f.mark} {f.node}: {f.message}", MARK_STYLES[f.mark])
+            self._line(f.line(), MARK_STYLES[f.mark])
         if item.kind == "input":
             k = next(i for i in range(len(tr.inputs)) if input_name(tr, i) == item.key)
             pair = tr.inputs[k]
             self._line(f"{item.key}  {shape_text(pair.value.shape)}  {pair.value.dtype}", "bold")
             self._line()
-            for line in stats_rows({"value": pair.value.stats, "∂loss/∂in": _stats(pair.grad)}):
+            columns = {_("value"): pair.value.stats, "∂loss/∂in": _stats(pair.grad)}
+            for line in stats_rows(columns):
                 self._line(line)
         elif item.kind == "loss":
             self._line(f"loss  {tr.model.loss} = {num(tr.loss)}", "bold")
-            self._line(f"model  {tr.model.type}  {tr.model.dtype}")
+            self._line(f"{_('model')}  {tr.model.type}  {tr.model.dtype}")
             if tr.model.lr is not None:
                 self._line(f"lr  {num(tr.model.lr)}")
             for k, t in enumerate(tr.targets):
                 self._line()
-                self._line(f"target {k + 1}  {shape_text(t.shape)}  {t.dtype}", "bold")
-                for line in stats_rows({"value": t.stats}):
+                target = _("target {k}").format(k=k + 1)
+                self._line(f"{target}  {shape_text(t.shape)}  {t.dtype}", "bold")
+                for line in stats_rows({_("value"): t.stats}):
                     self._line(line)
         else:
             self._module(index, item, step)
@@ -129,12 +148,13 @@ class ModuleDetail(VerticalScroll):
         module = tr.module(path)
         head = f"{module.name}  {module.type}"
         if item.kind == "call" or len(calls) > 1:
-            head += f"  ({len(module.calls)} calls)"
+            n = len(module.calls)
+            head += "  " + ngettext("({count} call)", "({count} calls)", n).format(count=n)
         self._line(head, "bold")
         if item.kind == "module" and len(calls) > 1:
-            self._line("calls: " + ", ".join(c.name for c in calls))
+            self._line(_("calls: {names}").format(names=", ".join(c.name for c in calls)))
         if not calls:
-            self._line("not called in this forward pass")
+            self._line(_("not called in this forward pass"))
         for call in calls if len(calls) == 1 or item.kind == "call" else []:
             self._call(call, None if step is None else step.phase)
         if item.kind == "module" and path == "" and tr.warnings:
@@ -147,26 +167,29 @@ class ModuleDetail(VerticalScroll):
 
     def _call(self, call: ModuleCall, phase: str | None) -> None:
         ins = ", ".join(shape_text(s) for s in call.inputs) or "()"
-        self._line(f"in   {ins}")
+        self._line(_("in   {shapes}").format(shapes=ins))
         for k, pair in enumerate(call.outputs):
-            label = "output" if len(call.outputs) == 1 else f"output {k + 1}"
-            self._line(f"out  {shape_text(pair.value.shape)}  {pair.value.dtype}  ({label})")
+            label = _("output") if len(call.outputs) == 1 else _("output {k}").format(k=k + 1)
+            shape = f"{shape_text(pair.value.shape)}  {pair.value.dtype}"
+            self._line(_("out  {shape}  ({label})").format(shape=shape, label=label))
         if call.dead is not None:
-            self._line(f"dead units  {100 * call.dead:.1f}% (0 for every sample)")
+            percent = f"{100 * call.dead:.1f}"
+            self._line(_("dead units  {percent}% (0 for every sample)").format(percent=percent))
         for k, pair in enumerate(call.outputs):
             self._line()
             if phase in ("forward", "backward") and k == 0:
-                self._line(f"{PHASE_MARK[phase]} {phase} step of this call", "reverse")
-            columns = {"output": pair.value.stats, "∂loss/∂out": _stats(pair.grad)}
+                here = _("{mark} {phase} step of this call")
+                self._line(here.format(mark=PHASE_MARK[phase], phase=_(phase)), "reverse")
+            columns = {_("output"): pair.value.stats, "∂loss/∂out": _stats(pair.grad)}
             if len(call.outputs) > 1:
-                self._line(f"output {k + 1}", "bold")
+                self._line(_("output {k}").format(k=k + 1), "bold")
             for line in stats_rows(columns):
                 self._line(line)
 
     def _params(self, params: list[ParamInfo], step: ModuleStep | None) -> None:
         update = step.node if step is not None and step.phase == "update" else None
         self._line()
-        self._line("parameters", "bold underline")
+        self._line(_("parameters"), "bold underline")
         width = max(len(p.name) for p in params) + 2
         self._line(f"{'':{width}} {'‖W‖':>8} {'‖∂W‖':>8} {'∂W/W':>8}")
         for p in params:
@@ -181,10 +204,11 @@ class ModuleDetail(VerticalScroll):
             self._line(line, "reverse" if p.name == update else "")
         for p in params:
             self._line()
-            frozen = "" if p.trainable else "  (frozen)"
+            frozen = "" if p.trainable else _("  (frozen)")
             self._line(f"{p.name}  {shape_text(p.value.shape)}  {p.value.dtype}{frozen}", "bold")
             if p.updated is not None:
-                self._line(f"after one step: ‖W‖ = {num(p.updated.stats.norm)}")
-            columns = {"value": p.value.stats, "∂loss/∂W": _stats(p.grad)}
+                norm = num(p.updated.stats.norm)
+                self._line(_("after one step: ‖W‖ = {norm}").format(norm=norm))
+            columns = {_("value"): p.value.stats, "∂loss/∂W": _stats(p.grad)}
             for line in stats_rows(columns):
                 self._line(line)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from bptrace.i18n import _
 from bptrace.tui.module_items import PHASE_MARK, num
 
 if TYPE_CHECKING:
@@ -30,8 +31,12 @@ class ModuleStepBar(Static):
         m = tr.model
         parts = ["bptrace", self.title, m.type, f"{m.loss} {num(tr.loss)}"]
         if step is not None:
-            parts.append(f"{step.phase} {step.index + 1}/{len(tr.steps)}")
+            parts.append(
+                _("{phase} {number}/{total}").format(
+                    phase=_(step.phase), number=step.index + 1, total=len(tr.steps)
+                )
+            )
         head = " · ".join(p for p in parts if p)
-        body = "no steps" if step is None else f"{PHASE_MARK[step.phase]} {step.text}"
+        body = _("no steps") if step is None else f"{PHASE_MARK[step.phase]} {step.text}"
         self.text = f"{head}\n{body}"
         self.update(Text.assemble((head, "bold"), "\n", body))

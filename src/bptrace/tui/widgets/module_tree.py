@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from bptrace.i18n import _
 from bptrace.tui.module_items import (
     KINDS,
     LOSS,
@@ -86,15 +87,15 @@ class ModuleTree(Tree[Item]):
         if len(calls) == 1:
             shape = _outputs(calls[0])
         elif calls:
-            shape = f"called {len(calls)}×"
+            shape = _("called {count}×").format(count=len(calls))
         else:
-            shape = "not called"
+            shape = _("not called")
         inside = index.flags_inside(module.path)
         counts = [(MARKS[k], sum(f.kind == k for f in inside)) for k in KINDS]
         summary = " ".join(f"{m}{n}" for m, n in counts if n)
         text = self._label(index, item, module.name, module.type, shape, summary)
         if len(calls) == 1 and calls[0].dead:
-            text.append(f"  dead {100 * (calls[0].dead or 0):.0f}%")
+            text.append(_("  dead {percent}%").format(percent=f"{100 * (calls[0].dead or 0):.0f}"))
         leaf = len(calls) <= 1 and not module.children
         if leaf:
             node = parent.add_leaf(text, data=item)
@@ -106,7 +107,7 @@ class ModuleTree(Tree[Item]):
                 citem = Item("call", call.name)
                 ctext = self._label(index, citem, call.name, f"#{call.index}", _outputs(call))
                 if call.dead:
-                    ctext.append(f"  dead {100 * call.dead:.0f}%")
+                    ctext.append(_("  dead {percent}%").format(percent=f"{100 * call.dead:.0f}"))
                 self._by_item[citem] = node.add_leaf(ctext, data=citem)
         for child in module.children:
             self._add_module(index, node, tr.module(child), depth + 1)
@@ -124,7 +125,7 @@ class ModuleTree(Tree[Item]):
             text.append(" ")
         text.append(name, style="bold")
         if inside:
-            text.append(f" [{inside} inside]", style="dim")
+            text.append(_(" [{marks} inside]").format(marks=inside), style="dim")
         if type_:
             text.append(f"  {type_}")
         if shape:
@@ -175,4 +176,4 @@ class ModuleTree(Tree[Item]):
 
 
 def _outputs(call: ModuleCall) -> str:
-    return ", ".join(shape_text(p.value.shape) for p in call.outputs) or "no output"
+    return ", ".join(shape_text(p.value.shape) for p in call.outputs) or _("no output")
