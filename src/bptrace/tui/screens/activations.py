@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from bptrace.i18n import N_, _
 from bptrace.model.edit import parse_number
 from bptrace.model.errors import BptraceError
 from bptrace.model.lesson import FORMULAS, LESSON_ACTIVATIONS, NOTES, ActivationCurve, SoftmaxDemo
@@ -44,10 +45,12 @@ class ActivationsScreen(Screen[None]):
     ActivationsScreen .hidden { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", tooltip="back to the previous screen"),
-        Binding("s", "slope", "Slope", tooltip="edit leaky_relu's negative slope"),
-        Binding("j", "next_sample", "Sample", tooltip="softmax: the other sample"),
-        Binding("k", "next_output", "Output k", tooltip="softmax: backpropagate the next output"),
+        Binding("escape", "app.pop_screen", N_("Back"), tooltip=N_("back to the previous screen")),
+        Binding("s", "slope", N_("Slope"), tooltip=N_("edit leaky_relu's negative slope")),
+        Binding("j", "next_sample", N_("Sample"), tooltip=N_("softmax: the other sample")),
+        Binding(
+            "k", "next_output", N_("Output k"), tooltip=N_("softmax: backpropagate the next output")
+        ),
     ]
 
     activation: var[str] = var("sigmoid")
@@ -127,16 +130,16 @@ class ActivationsScreen(Screen[None]):
         self.query_one(CurvePlot).show(
             [
                 Curve(f"{curve.name}(x)", curve.x, curve.y, "cyan", "•"),
-                Curve("derivative (autograd)", curve.x, curve.grad, "orange", "+"),
+                Curve(_("derivative (autograd)"), curve.x, curve.grad, "orange", "+"),
             ],
             f"{curve.name} on linspace(−10, 10, 100)",
         )
         worst = curve.max_disagreement
         self.query_one("#act-agree", Static).update(
             Text.assemble(
-                ("autograd vs f' above: ", "bold"),
-                (f"max |diff| {worst:.1e} on 100 points ", ""),
-                ("✓ agree", "green") if curve.agrees else ("✗ disagree", "red"),
+                (_("autograd vs f' above: "), "bold"),
+                (_("max |diff| {diff} on 100 points ").format(diff=f"{worst:.1e}"), ""),
+                (_("✓ agree"), "green") if curve.agrees else (_("✗ disagree"), "red"),
             )
         )
 
@@ -146,9 +149,11 @@ class ActivationsScreen(Screen[None]):
         self.query_one(SoftmaxPanel).show(demo, self.sample)
         self.query_one("#act-agree", Static).update(
             Text.assemble(
-                ("the course's scores ", "bold"),
-                "[[−1, 2, −3, 4], [−2, 3, −3, 9]]; the Jacobian comes from "
-                "torch.autograd.functional.jacobian",
+                (_("the course's scores "), "bold"),
+                _("{scores}; the Jacobian comes from {function}").format(
+                    scores="[[−1, 2, −3, 4], [−2, 3, −3, 9]]",
+                    function="torch.autograd.functional.jacobian",
+                ),
             )
         )
 

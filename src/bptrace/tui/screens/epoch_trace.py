@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from bptrace.i18n import N_, _
 from bptrace.model.fmt import fmt, fmt_value
 from bptrace.model.trace import Trace
 from bptrace.tui.widgets.footer import Footer
@@ -27,7 +28,7 @@ class EpochTraceScreen(Screen[None]):
     EpochTraceScreen #epoch-steps { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", tooltip="back to the training screen"),
+        Binding("escape", "app.pop_screen", N_("Back"), tooltip=N_("back to the training screen")),
     ]
 
     def __init__(self, trace: Trace) -> None:
@@ -37,7 +38,9 @@ class EpochTraceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         tr = self.trace
         yield Static(
-            f"{tr.network.name or 'network'}: loss {fmt(tr.loss)} ({tr.loss!r})",
+            _("{name}: loss {loss} ({exact})").format(
+                name=tr.network.name or _("network"), loss=fmt(tr.loss), exact=repr(tr.loss)
+            ),
             id="epoch-title",
         )
         options = []

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from bptrace.i18n import N_, _
 from bptrace.model.edit import parse_number
 from bptrace.model.errors import BptraceError
 from bptrace.model.lesson import (
@@ -58,11 +59,15 @@ class LossesScreen(Screen[None]):
     LossesScreen .hidden { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", tooltip="back to the previous screen"),
-        Binding("e", "edit", "Edit", tooltip="edit the predictions (tab: targets, beta)"),
-        Binding("o", "next_output", "Output act", tooltip="cycle the output activation in front"),
-        Binding("r", "reset", "Reset", tooltip="back to the course's worked example"),
-        Binding("c", "swap_classes", "Targets", tooltip="cross_entropy: targets [1, 2] ↔ [0, 1]"),
+        Binding("escape", "app.pop_screen", N_("Back"), tooltip=N_("back to the previous screen")),
+        Binding("e", "edit", N_("Edit"), tooltip=N_("edit the predictions (tab: targets, beta)")),
+        Binding(
+            "o", "next_output", N_("Output act"), tooltip=N_("cycle the output activation in front")
+        ),
+        Binding("r", "reset", N_("Reset"), tooltip=N_("back to the course's worked example")),
+        Binding(
+            "c", "swap_classes", N_("Targets"), tooltip=N_("cross_entropy: targets [1, 2] ↔ [0, 1]")
+        ),
     ]
 
     loss: var[str] = var("mse")
@@ -114,20 +119,20 @@ class LossesScreen(Screen[None]):
         self.query_one("#loss-target", Input).value = target
         self.query_one("#loss-beta-row").set_class(self.loss != "smooth_l1", "hidden")
         self.query_one("#loss-formula", Static).update(
-            Text.assemble(LOSS_FORMULAS[self.loss], ("\npairs with: ", "bold"), PAIRS[self.loss])
+            Text.assemble(LOSS_FORMULAS[self.loss], (_("\npairs with: "), "bold"), PAIRS[self.loss])
         )
         self._show_pairing()
         self._recompute()
 
     def _show_pairing(self) -> None:
         warnings = pairing_warnings(self.output_activation, self.loss)
-        text = Text.assemble(("output activation in front: ", "bold"), self.output_activation)
+        text = Text.assemble((_("output activation in front: "), "bold"), self.output_activation)
         text.append("  (o: change)\n")
         if warnings:
             for w in warnings:
                 text.append(f"⚠ {w}\n", style="bold yellow")
         else:
-            text.append("✓ a good pairing", style="green")
+            text.append(_("✓ a good pairing"), style="green")
         self.query_one("#loss-pairing", Static).update(text)
 
     def _recompute(self) -> None:

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from bptrace.i18n import N_, _
+
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 class MatrixScreen(ModalScreen[None]):
     """The layer of ``name`` as matrices with shapes, each entry tied to its scalar step."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", N_("Close"))]
 
     def __init__(self, tr: Trace, name: str) -> None:
         super().__init__()
@@ -28,7 +30,7 @@ class MatrixScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="matrix-box"):
-            yield Static("(esc closes; ↑/↓ scroll)", id="matrix-title")
+            yield Static(_("(esc closes; ↑/↓ scroll)"), id="matrix-title")
             yield Static(self.text, id="matrix-text")
 
     def action_close(self) -> None:

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
+from bptrace.i18n import N_, _
 from bptrace.model.edit import parse_number
 from bptrace.model.errors import BptraceError, Cancelled
 from bptrace.model.lesson import TrainingCurve
@@ -55,14 +56,20 @@ class TrainingScreen(Screen[None]):
     TrainingScreen #train-scrub { margin: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", tooltip="back (stops a running training)"),
-        Binding("r", "run", "Run", tooltip="train N steps with the lr shown"),
-        Binding("c", "cancel", "Cancel", tooltip="stop the running training"),
-        Binding("b", "toggle_biases", "Biases", tooltip="trained ↔ frozen biases"),
-        Binding("n", "edit_field('#train-n')", "N", tooltip="edit the number of steps N"),
-        Binding("l", "edit_field('#train-lr')", "lr", tooltip="edit the learning rate"),
-        Binding("s", "edit_field('#train-scrub')", "Scrub", tooltip="pick an epoch with ←/→"),
-        Binding("enter,t", "open_trace", "Trace", tooltip="the full trace at the picked epoch"),
+        Binding(
+            "escape", "app.pop_screen", N_("Back"), tooltip=N_("back (stops a running training)")
+        ),
+        Binding("r", "run", N_("Run"), tooltip=N_("train N steps with the lr shown")),
+        Binding("c", "cancel", N_("Cancel"), tooltip=N_("stop the running training")),
+        Binding("b", "toggle_biases", N_("Biases"), tooltip=N_("trained ↔ frozen biases")),
+        Binding("n", "edit_field('#train-n')", "N", tooltip=N_("edit the number of steps N")),
+        Binding("l", "edit_field('#train-lr')", "lr", tooltip=N_("edit the learning rate")),
+        Binding(
+            "s", "edit_field('#train-scrub')", N_("Scrub"), tooltip=N_("pick an epoch with ←/→")
+        ),
+        Binding(
+            "enter,t", "open_trace", N_("Trace"), tooltip=N_("the full trace at the picked epoch")
+        ),
     ]
 
     curve: var[TrainingCurve | None] = var(None)
@@ -83,18 +90,20 @@ class TrainingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         name = self._spec.name if self._spec else "classic 2-2-2"
-        yield Static(f"Training: plain SGD on the {name} network", id="train-title")
+        yield Static(
+            _("Training: plain SGD on the {name} network").format(name=name), id="train-title"
+        )
         with Horizontal(id="train-form"):
             yield Label("N ")
             yield Input(str(self._epochs), id="train-n", compact=True, restrict=r"[0-9_]*")
             yield Label(" lr ")
             yield Input(str(self._lr), id="train-lr", compact=True)
-            yield MarkedCheckbox("train biases", self._biases, id="train-biases", compact=True)
+            yield MarkedCheckbox(_("train biases"), self._biases, id="train-biases", compact=True)
         with Vertical(id="train-progress"):
             yield ProgressBar(show_eta=False, id="train-bar")
         yield CurvePlot(id="train-plot")
         yield EpochScrubber(id="train-scrub")
-        yield Static("r: run", id="train-status")
+        yield Static(_("r: run"), id="train-status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,13 +115,21 @@ class TrainingScreen(Screen[None]):
             epochs = int(parse_number(self.query_one("#train-n", Input).value.replace("_", "")))
             lr = parse_number(self.query_one("#train-lr", Input).value)
             if not 1 <= epochs <= MAX_EPOCHS:
-                raise BptraceError(f"N: must be between 1 and {MAX_EPOCHS:,}, got {epochs}")
+                raise BptraceError(
+                    _("N: must be between 1 and {max}, got {n}").format(
+                        max=f"{MAX_EPOCHS:,}", n=epochs
+                    )
+                )
         except BptraceError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
         biases = self.query_one("#train-biases", Checkbox).value
         self.query_one("#train-bar", ProgressBar).update(total=epochs, progress=0)
-        self._status(f"training {epochs:,} steps, lr {lr:g}, biases {_biases(biases)}…")
+        self._status(
+            _("training {epochs} steps, lr {lr}, biases {biases}…").format(
+                epochs=f"{epochs:,}", lr=f"{lr:g}", biases=_biases(biases)
+            )
+        )
         self._train(epochs, lr, biases)
 
     @work(thread=True, exclusive=True, group="train")
@@ -153,7 +170,7 @@ class TrainingScreen(Screen[None]):
         for w in running:
             w.cancel()
         if not running:
-            self.notify("nothing is running")
+            self.notify(_("nothing is running"))
 
     def action_toggle_biases(self) -> None:
         box = self.query_one("#train-biases", Checkbox)
@@ -179,18 +196,20 @@ class TrainingScreen(Screen[None]):
         epoch = self.query_one(EpochScrubber).epoch
         self.query_one(CurvePlot).show(
             [Curve("loss", range(len(curve.loss)), curve.loss, "cyan")],
-            f"loss (log10) — biases {_biases(curve.train_biases)}, lr {curve.lr:g}",
+            _("loss (log10) — biases {biases}, lr {lr}").format(
+                biases=_biases(curve.train_biases), lr=f"{curve.lr:g}"
+            ),
             log_y=True,
             marker=epoch,
-            xlabel="epoch",
+            xlabel=_("epoch"),
         )
         self._status(
             Text.assemble(
-                ("epoch ", "bold"),
+                (_("epoch "), "bold"),
                 f"{epoch:,}: ",
-                ("loss ", "bold"),
+                (_("loss "), "bold"),
                 (repr(curve.loss[epoch]), "green"),
-                f"\nfinal loss after {curve.epochs:,} steps: ",
+                _("\nfinal loss after {epochs} steps: ").format(epochs=f"{curve.epochs:,}"),
                 (repr(curve.final), "bold green"),
             )
         )
@@ -201,10 +220,10 @@ class TrainingScreen(Screen[None]):
     def action_open_trace(self) -> None:
         curve = self.curve
         if curve is None:
-            self.notify("run the training first (r)")
+            self.notify(_("run the training first (r)"))
             return
         epoch = self.query_one(EpochScrubber).epoch
-        self._status(f"tracing the network at epoch {epoch:,}…")
+        self._status(_("tracing the network at epoch {epoch}…").format(epoch=f"{epoch:,}"))
         self._trace(curve.lr, curve.train_biases, epoch)
 
     @work(thread=True, exclusive=True, group="trace")
@@ -223,4 +242,4 @@ class TrainingScreen(Screen[None]):
 
 
 def _biases(trained: bool) -> str:
-    return "trained" if trained else "frozen"
+    return _("trained") if trained else _("frozen")

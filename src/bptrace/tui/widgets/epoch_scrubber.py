@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from bptrace.i18n import N_, _
 
 
 class EpochScrubber(Widget, can_focus=True):
@@ -25,12 +28,12 @@ class EpochScrubber(Widget, can_focus=True):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "move(-1)", "−1 epoch", show=False),
-        Binding("right", "move(1)", "+1 epoch", show=False),
+        Binding("left", "move(-1)", N_("−1 epoch"), show=False),
+        Binding("right", "move(1)", N_("+1 epoch"), show=False),
         Binding("pagedown,down", "move_fraction(0.1)", "+10 %", show=False),
         Binding("pageup,up", "move_fraction(-0.1)", "−10 %", show=False),
-        Binding("home", "move_to(0)", "First epoch", show=False),
-        Binding("end", "move_to(-1)", "Last epoch", show=False),
+        Binding("home", "move_to(0)", N_("First epoch"), show=False),
+        Binding("end", "move_to(-1)", N_("Last epoch"), show=False),
     ]
 
     total: reactive[int] = reactive(0)
@@ -62,8 +65,10 @@ class EpochScrubber(Widget, can_focus=True):
         self.epoch = self.total if epoch < 0 else epoch
 
     def render(self) -> Text:
-        label = f" epoch {self.epoch:>{len(str(self.total))}} / {self.total} "
-        width = max(4, self.size.width - len(label) - 1)
+        label = _(" epoch {epoch} / {total} ").format(
+            epoch=f"{self.epoch:>{len(str(self.total))}}", total=self.total
+        )
+        width = max(4, self.size.width - cell_len(label) - 1)
         pos = 0 if self.total == 0 else round(self.epoch / self.total * (width - 1))
         bar = "━" * pos + "●" + "─" * (width - 1 - pos)
         return Text.assemble((label, "bold"), (bar, "cyan"))

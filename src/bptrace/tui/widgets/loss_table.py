@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from bptrace.i18n import _
 from bptrace.model.fmt import fmt
 from bptrace.model.lesson import LossDemo
 
@@ -23,10 +24,10 @@ class LossTable(Static):
     def show(self, demo: LossDemo) -> None:
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold underline")
         ce = demo.name == "cross_entropy"
-        table.add_column("element", no_wrap=True)
-        table.add_column("logit z" if ce else "pred ŷ", justify="right", no_wrap=True)
-        table.add_column("target y", justify="right", no_wrap=True)
-        table.add_column("share of loss", justify="right", no_wrap=True)
+        table.add_column(_("element"), no_wrap=True)
+        table.add_column(_("logit z") if ce else _("pred ŷ"), justify="right", no_wrap=True)
+        table.add_column(_("target y"), justify="right", no_wrap=True)
+        table.add_column(_("share of loss"), justify="right", no_wrap=True)
         table.add_column("∂loss/∂z" if ce else "∂loss/∂ŷ", justify="right", no_wrap=True)
         many_rows = len(demo.predictions) > 1
         for n, row in enumerate(demo.predictions):
@@ -43,7 +44,7 @@ class LossTable(Static):
                 table.add_row(
                     label,
                     fmt(value),
-                    ("class ▶ 1" if target == 1 else "0")
+                    (_("class ▶ 1") if target == 1 else "0")
                     if demo.indices is not None
                     else fmt(target),
                     share,
@@ -52,6 +53,6 @@ class LossTable(Static):
         total = Text.assemble(
             ("loss = ", "bold"),
             (f"{demo.loss:.7f}", "bold green"),
-            f"   (torch, float64: {demo.loss!r})",
+            _("   (torch, float64: {value})").format(value=repr(demo.loss)),
         )
         self.update(Group(total, table))

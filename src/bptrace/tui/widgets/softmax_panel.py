@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from bptrace.i18n import _
 from bptrace.model.fmt import fmt
 from bptrace.model.lesson import SOFTMAX_SUM_WHY, SoftmaxDemo
 
@@ -35,10 +36,10 @@ class SoftmaxPanel(Static):
         width = len(demo.scores[sample])
         k = demo.picked
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-        table.add_column(f"sample {sample + 1}", no_wrap=True)
+        table.add_column(_("sample {n}").format(n=sample + 1), no_wrap=True)
         for j in range(width):
             table.add_column(f"x{j + 1}", justify="right", no_wrap=True)
-        table.add_row(*_row("scores", demo.scores[sample]))
+        table.add_row(*_row(_("scores"), demo.scores[sample]))
         table.add_row(*_row("softmax", demo.outputs[sample], "green"))
         for i, row in enumerate(demo.jacobians[sample]):
             table.add_row(*_row(f"∂y{i + 1}/∂x", row))
@@ -50,9 +51,12 @@ class SoftmaxPanel(Static):
             ("Σy = ", "bold"),
             fmt(total),
             "\n",
-            ("Jacobian, autograd vs y_i(δ_ij − y_j): ", "bold"),
-            (f"max |diff| {agree:.1e} ", ""),
-            ("✓ agree" if agree < 1e-12 else "✗ disagree", "green" if agree < 1e-12 else "red"),
+            (_("Jacobian, autograd vs y_i(δ_ij − y_j): "), "bold"),
+            (_("max |diff| {diff} ").format(diff=f"{agree:.1e}"), ""),
+            (
+                _("✓ agree") if agree < 1e-12 else _("✗ disagree"),
+                "green" if agree < 1e-12 else "red",
+            ),
         )
         why = Text(SOFTMAX_SUM_WHY, style="italic")
         self.update(Group(table, lines, why))
