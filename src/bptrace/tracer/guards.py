@@ -34,7 +34,12 @@ def refuse_inference(model: nn.Module, *tensors: Any) -> None:
                 "gradient can be traced; call it outside the `with` block"
             )
         )
-    for name, p in [*model.named_parameters(), *model.named_buffers()]:
+    found = any(  # a quick look, paid by every trace; the names only when one is found
+        t is not None and t.is_inference()
+        for m in model.modules()
+        for t in (*m._parameters.values(), *m._buffers.values())
+    )
+    for name, p in [*model.named_parameters(), *model.named_buffers()] if found else []:
         if p.is_inference():
             raise BptraceError(
                 _(
