@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
-from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
@@ -17,15 +16,15 @@ PRACTICE_KEYS: list[BindingType] = [
     Binding(
         "k",
         "check_formula",
-        N_("Check"),
-        tooltip=N_("check your own formula for this backward step"),
+        "Check",
+        tooltip="check your own formula for this backward step",
         show=False,
     ),
     Binding(
         "w",
         "matrix",
-        N_("Matrix"),
-        tooltip=N_("the layer of this step in matrix form, with shapes"),
+        "Matrix",
+        tooltip="the layer of this step in matrix form, with shapes",
         show=False,
     ),
 ]
@@ -42,12 +41,12 @@ class PracticeKeys:
 
         tr = self.trace
         if tr is None:
-            self.notify(_("the trace is still loading"), severity="warning")  # type: ignore[attr-defined]
+            self.notify("the trace is still loading", severity="warning")  # type: ignore[attr-defined]
             return
         step = tr.steps[self.index]
         if step.phase != "backward":
             self.notify(  # type: ignore[attr-defined]
-                _("the checker works on a backward step: press b, then k"), severity="warning"
+                "the checker works on a backward step: press b, then k", severity="warning"
             )
             return
         self.app.push_screen(CheckScreen(tr, step.node))  # type: ignore[attr-defined]
@@ -57,7 +56,7 @@ class PracticeKeys:
 
         tr = self.trace
         if tr is None:
-            self.notify(_("the trace is still loading"), severity="warning")  # type: ignore[attr-defined]
+            self.notify("the trace is still loading", severity="warning")  # type: ignore[attr-defined]
             return
         node = tr.steps[self.index].node
         if node == "loss":
