@@ -11,7 +11,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
+
+EXAMPLE = "bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'"
 
 
 def add_parser(
@@ -20,19 +23,21 @@ def add_parser(
 ) -> None:
     p = sub.add_parser(
         "check",
-        help="judge your formula for ∂loss/∂NAME (exit 0 right, 1 wrong, 2 bad input)",
-        description="Judge a formula for ∂loss/∂NAME written with the network's names "
-        "(i1, t1, w5, b3, l3, h1, o1), numbers, + - * / ** and exp log sigmoid tanh relu "
-        "sqrt abs. Example: bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'",
+        help=_("judge your formula for ∂loss/∂NAME (exit 0 right, 1 wrong, 2 bad input)"),
+        description=_(
+            "Judge a formula for ∂loss/∂NAME written with the network's names "
+            "(i1, t1, w5, b3, l3, h1, o1), numbers, + - * / ** and exp log sigmoid tanh relu "
+            "sqrt abs. Example: {example}"
+        ).format(example=EXAMPLE),
     )
     p.add_argument(
-        "name", metavar="NAME", nargs="?", help="w5, b3, h1, i1, ... (or a practice item)"
+        "name", metavar="NAME", nargs="?", help=_("w5, b3, h1, i1, ... (or a practice item)")
     )
-    p.add_argument("expr", metavar="EXPR", nargs="?", help="your formula for ∂loss/∂NAME")
+    p.add_argument("expr", metavar="EXPR", nargs="?", help=_("your formula for ∂loss/∂NAME"))
     p.add_argument(
         "--practice",
         action="store_true",
-        help="the course's own mistakes as exercises: list them, show one (E1), or answer one",
+        help=_("the course's own mistakes as exercises: list them, show one (E1), or answer one"),
     )
     add_source(p)
 
@@ -44,19 +49,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.practice:
         return _practice(args)
     if args.name is None or args.expr is None:
-        raise BptraceError(
-            "check needs NAME and EXPR, e.g. bptrace check w5 '(o1 - t1)*o1*(1 - o1)*h1'"
-        )
+        raise BptraceError(_("check needs NAME and EXPR, e.g. {example}").format(example=EXAMPLE))
     tr = load_trace_for(args)
     if not isinstance(tr, Trace):
         raise BptraceError(
-            "check works on MLPs (per-neuron names); this model is traced per module"
+            _("check works on MLPs (per-neuron names); this model is traced per module")
         )
     from bptrace.model.check import Judge
     from bptrace.model.expr import parse
 
     if args.name not in tr:
-        raise BptraceError(f"unknown name {args.name!r} (this network has {tr.describe_names()})")
+        raise BptraceError(
+            _("unknown name {name!r} (this network has {names})").format(
+                name=args.name, names=tr.describe_names()
+            )
+        )
     parse(args.expr, lambda n: n in tr)  # refuse a bad formula before any retracing
     judge = Judge(args.name, [tr])  # refuses a target before any retracing
     del judge

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bptrace.i18n import N_, _
 from bptrace.model.chain import Variant, chain, show, variants
 from bptrace.model.expr import Env, Expr, evaluate, numbers, parse, replace_numbers, variables
 from bptrace.model.formulas import loss_count
 from bptrace.model.trace import Array, Trace
 
+AUTOGRAD = N_("autograd")
 RTOL = 1e-6
 ATOL = 1e-18  # a true 0 (a dead ReLU) computed through a cancellation
 
@@ -34,7 +36,8 @@ class Verdict:
     diagnosis: list[str] = field(default_factory=list)
     chain: list[str] = field(default_factory=list)
     versions: int = 1
-    source: str = "autograd"
+    source: str = AUTOGRAD
+    """What gives the right value (a :func:`bptrace.i18n.N_` text, translated when shown)."""
 
     @property
     def exit_code(self) -> int:
@@ -43,18 +46,25 @@ class Verdict:
     def lines(self) -> list[str]:
         """The verdict as plain text lines (the CLI prints them; the app shows them)."""
         target = self.name if self.name == "loss" else f"∂loss/∂{self.name}"
-        mark = "✓ right" if self.right else "✗ wrong"
-        out = [f"{mark}: {target}"]
-        out.append(f"  your formula gives  {full(self.learner)}")
-        out.append(f"  the right value is  {full(self.correct)}  ({self.source})")
+        mark = _("✓ right: {target}") if self.right else _("✗ wrong: {target}")
+        source = _(self.source)
+        out = [mark.format(target=target)]
+        out.append(_("  your formula gives  {value}").format(value=full(self.learner)))
+        out.append(
+            _("  the right value is  {value}  ({source})").format(
+                value=full(self.correct), source=source
+            )
+        )
         if self.right:
             out.append(
-                f"  and it agrees with {self.source} on {self.versions - 1} other versions of the "
-                "network (weights, biases, inputs and targets moved at random)"
+                _(
+                    "  and it agrees with {source} on {count} other versions of the network "
+                    "(weights, biases, inputs and targets moved at random)"
+                ).format(source=source, count=self.versions - 1)
             )
             return out + [f"  {line}" for line in self.diagnosis]
         out += [f"  {line}" for line in self.diagnosis]
-        out.append("  the correct chain:")
+        out.append(_("  the correct chain:"))
         out += [f"    {line}" for line in self.chain]
         return out
 
@@ -64,6 +74,11 @@ def full(value: float | list[float]) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(f"{v:.12g}" for v in value) + "]"
     return f"{value:.12g}"
+
+
+def in_names(target: str, formula: str) -> str:
+    """``in the network's names: ∂loss/∂w5 = (o1 − t1)·…``, the last line of a wrong verdict."""
+    return _("in the network's names: {target} = {formula}").format(target=target, formula=formula)
 
 
 def env_of(tr: Trace) -> Env:
@@ -150,7 +165,7 @@ class Judge:
         if index is not None:
             step = steps[index]
             lines.append(step.formula)
-        lines.append(f"in the network's names: {self.target} = {show(self.correct_expr)}")
+        lines.append(in_names(self.target, show(self.correct_expr)))
         return lines
 
     # -- diagnosis ------------------------------------------------------------------------
@@ -159,29 +174,44 @@ class Judge:
         names = variables(expr)
         if here and not names:
             return [
-                "a number, not a formula: it is the right value for these weights and inputs, "
-                "but a formula must hold for any of them; on another version of the network it "
-                f"gives {full(_scalar(got[1]))} where {self.target} is "
-                f"{full(_scalar(self.truth[1]))}"
+                _(
+                    "a number, not a formula: it is the right value for these weights and "
+                    "inputs, but a formula must hold for any of them; on another version of the "
+                    "network it gives {value} where {target} is {right}"
+                ).format(
+                    value=full(_scalar(got[1])),
+                    target=self.target,
+                    right=full(_scalar(self.truth[1])),
+                )
             ]
         lines: list[str] = []
         table = self.given_numbers(expr)
         if table:
             renamed = replace_numbers(expr, table)
-            said = ", ".join(f"{v:g} is {n}" for v, n in sorted(table.items(), key=lambda x: x[1]))
+            said = ", ".join(
+                _("{number} is {name}").format(number=f"{v:g}", name=n)
+                for v, n in sorted(table.items(), key=lambda x: x[1])
+            )
             if self.matches(renamed):
                 return [
-                    f"right here, but written with numbers for given values ({said}): write the "
-                    "names, so the formula holds for any weights, inputs and targets"
+                    _(
+                        "right here, but written with numbers for given values ({said}): write "
+                        "the names, so the formula holds for any weights, inputs and targets"
+                    ).format(said=said)
                 ]
-            lines.append(f"(reading {said})")
+            lines.append(_("(reading {said})").format(said=said))
             expr, got = renamed, self.values(renamed)
             here = _close(got[0], self.truth[0])
         if here:
             lines.append(
-                "right at this point only, by coincidence: on other versions of the network "
-                f"it gives {full(_scalar(got[1]))} where {self.target} is "
-                f"{full(_scalar(self.truth[1]))}"
+                _(
+                    "right at this point only, by coincidence: on other versions of the network "
+                    "it gives {value} where {target} is {right}"
+                ).format(
+                    value=full(_scalar(got[1])),
+                    target=self.target,
+                    right=full(_scalar(self.truth[1])),
+                )
             )
         found = self.find_variant(got)
         if found is not None:
@@ -190,7 +220,7 @@ class Judge:
         if ratio is not None:
             return lines + [self.ratio_words(ratio)]
         if not names:
-            return lines + [f"a number, not a formula for {self.target}"]
+            return lines + [_("a number, not a formula for {target}").format(target=self.target)]
         return lines + self.name_words(names)
 
     def given_numbers(self, expr: Expr) -> dict[float, str]:
@@ -238,36 +268,47 @@ class Judge:
     def ratio_words(self, c: float) -> str:
         net = self.tr.network
         n = loss_count(net.loss, net.batch, net.sizes[-1])
+        outputs, batch = net.sizes[-1], net.batch
         what = (
-            f"{net.sizes[-1]} outputs × {net.batch} samples"
-            if net.batch > 1
-            else f"{net.sizes[-1]} outputs"
+            _("{outputs} outputs × {batch} samples").format(outputs=outputs, batch=batch)
+            if batch > 1
+            else _("{outputs} outputs").format(outputs=outputs)
         )
-        mean = f"the loss is a mean over N = {n} ({what})"
+        mean = _("the loss is a mean over N = {n} ({what})").format(n=n, what=what)
         if abs(c + 1) < 1e-6:
-            return "a sign error: your formula is exactly minus the right one (o − t, not t − o)"
+            return _("a sign error: your formula is exactly minus the right one (o − t, not t − o)")
         if n > 1 and abs(c - n) < 1e-6 * n:
-            return f"the 1/N of the mean is missing: {mean}, so every ∂loss/∂o carries 1/{n}"
+            return _(
+                "the 1/N of the mean is missing: {mean}, so every ∂loss/∂o carries 1/{n}"
+            ).format(mean=mean, n=n)
         if n > 1 and abs(c - 1 / n) < 1e-6:
-            return f"divided by N = {n} once too often: {mean}, and the 1/{n} appears once"
+            return _(
+                "divided by N = {n} once too often: {mean}, and the 1/{n} appears once"
+            ).format(mean=mean, n=n)
         if abs(c - 2) < 1e-6 or abs(c - 0.5) < 1e-6 or abs(c - n / 2) < 1e-6 * n:
-            return (
-                f"off by a factor {c:g}: the derivative of (o − t)² is 2(o − t), and {mean}, "
-                f"so ∂loss/∂o = 2(o − t)/{n}"
-            )
-        return (
-            f"off by a constant factor {c:.6g}: the shape of the chain is right, a constant is not"
-        )
+            return _(
+                "off by a factor {factor}: the derivative of (o − t)² is 2(o − t), and {mean}, "
+                "so ∂loss/∂o = 2(o − t)/{n}"
+            ).format(factor=f"{c:g}", mean=mean, n=n)
+        return _(
+            "off by a constant factor {factor}: the shape of the chain is right, a constant is not"
+        ).format(factor=f"{c:.6g}")
 
     def name_words(self, names: set[str]) -> list[str]:
         need = variables(self.correct_expr)
         missing, extra = sorted(need - names), sorted(names - need)
-        lines = ["it does not match the chain rule's product of local derivatives"]
+        lines = [_("it does not match the chain rule's product of local derivatives")]
         if missing:
-            lines.append(f"the chain uses {', '.join(missing)}, which your formula does not")
+            lines.append(
+                _("the chain uses {names}, which your formula does not").format(
+                    names=", ".join(missing)
+                )
+            )
         if extra:
             lines.append(
-                f"your formula uses {', '.join(extra)}, which {self.target} does not depend on"
+                _("your formula uses {names}, which {target} does not depend on").format(
+                    names=", ".join(extra), target=self.target
+                )
             )
         return lines
 

@@ -24,6 +24,7 @@ from typing import Union
 import numpy as np
 from numpy.typing import NDArray
 
+from bptrace.i18n import N_, _, language
 from bptrace.model.errors import BptraceError
 
 Array = NDArray[np.float64]
@@ -93,24 +94,24 @@ class Sum:
 
 Expr = Union[Num, Var, Neg, Bin, Call, Grad, Prod, Sum]  # noqa: UP007 - used at runtime
 
-_REFUSED: dict[type[ast.AST], str] = {
-    ast.Attribute: "attributes (a.b)",
-    ast.Subscript: "subscripts (a[...])",
-    ast.Lambda: "lambdas",
-    ast.ListComp: "comprehensions",
-    ast.SetComp: "comprehensions",
-    ast.DictComp: "comprehensions",
-    ast.GeneratorExp: "comprehensions",
-    ast.JoinedStr: "strings",
-    ast.Compare: "comparisons",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "if/else",
-    ast.NamedExpr: "assignments (:=)",
-    ast.Starred: "starred arguments",
-    ast.Tuple: "tuples or commas",
-    ast.List: "lists",
-    ast.Set: "sets",
-    ast.Dict: "dicts",
+_REFUSED: dict[type[ast.AST], str] = {  # translated when said (see _refused)
+    ast.Attribute: N_("attributes (a.b)"),
+    ast.Subscript: N_("subscripts (a[...])"),
+    ast.Lambda: N_("lambdas"),
+    ast.ListComp: N_("comprehensions"),
+    ast.SetComp: N_("comprehensions"),
+    ast.DictComp: N_("comprehensions"),
+    ast.GeneratorExp: N_("comprehensions"),
+    ast.JoinedStr: N_("strings"),
+    ast.Compare: N_("comparisons"),
+    ast.BoolOp: N_("and/or"),
+    ast.IfExp: N_("if/else"),
+    ast.NamedExpr: N_("assignments (:=)"),
+    ast.Starred: N_("starred arguments"),
+    ast.Tuple: N_("tuples or commas"),
+    ast.List: N_("lists"),
+    ast.Set: N_("sets"),
+    ast.Dict: N_("dicts"),
     ast.Await: "await",
     ast.Yield: "yield",
     ast.YieldFrom: "yield",
@@ -135,33 +136,71 @@ def parse(text: str, names: Callable[[str], bool]) -> Expr:
     """Parse ``text`` into an Expr; ``names(n)`` says whether ``n`` is one of the network's."""
     if len(text) > MAX_LENGTH:
         raise FormulaError(
-            f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})"
+            _("the formula is too long ({length} characters; at most {limit})").format(
+                length=len(text), limit=MAX_LENGTH
+            )
         )
     if not text.strip():
-        raise FormulaError("the formula is empty")
+        raise FormulaError(_("the formula is empty"))
     src = normalise(text).strip()
     for ch in src:
         if ch in "'\"":
-            raise FormulaError("strings are not allowed in a formula")
+            raise FormulaError(_("strings are not allowed in a formula"))
         if ch in ";@\\`$!?&|~<>%#" or ord(ch) < 32 or ord(ch) == 127:
-            raise FormulaError(f"the character {ch!r} is not allowed in a formula")
+            raise FormulaError(
+                _("the character {char!r} is not allowed in a formula").format(char=ch)
+            )
     depth = best = 0
     for ch in src:
         depth += ch == "("
         depth -= ch == ")"
         best = max(best, depth)
     if best > MAX_DEPTH:
-        raise FormulaError(f"the formula is nested too deeply ({best} levels; at most {MAX_DEPTH})")
+        raise FormulaError(
+            _("the formula is nested too deeply ({depth} levels; at most {limit})").format(
+                depth=best, limit=MAX_DEPTH
+            )
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(src, mode="eval")
     except SyntaxError as exc:
-        raise FormulaError(f"cannot read the formula: {exc.msg}") from None
+        raise FormulaError(
+            _("cannot read the formula: {error}").format(error=syntax_words(exc.msg))
+        ) from None
     except (RecursionError, MemoryError, ValueError):
-        raise FormulaError("the formula is nested too deeply") from None
+        raise FormulaError(_("the formula is nested too deeply")) from None
     _check_shape(tree.body)
     return _walk(tree.body, names)
+
+
+def _refused(what: str) -> FormulaError:
+    """``{what} are not allowed in a formula``, ``what`` (a :data:`_REFUSED` text) translated."""
+    return FormulaError(_("{what} are not allowed in a formula").format(what=_(what)))
+
+
+_SYNTAX = (  # Python's words for the usual slips, translated; any other stays Python's
+    (re.compile(r"^invalid syntax$"), N_("invalid syntax")),
+    (
+        re.compile(r"^invalid syntax\. Perhaps you forgot a comma\?$"),
+        N_("invalid syntax (a comma missing?)"),
+    ),
+    (re.compile(r"^(?P<char>'.') was never closed$"), N_("{char} was never closed")),
+    (re.compile(r"^unmatched (?P<char>'.')$"), N_("unmatched {char}")),
+    (re.compile(r"^invalid decimal literal$"), N_("invalid decimal literal")),
+)
+
+
+def syntax_words(message: str) -> str:
+    """Python's own syntax-error message, in the language in use when it is a usual one."""
+    if language() == "en":
+        return message
+    for pattern, text in _SYNTAX:
+        found = pattern.match(message)
+        if found:
+            return _(text).format(**found.groupdict())
+    return message
 
 
 def _check_shape(root: ast.AST) -> None:
@@ -172,39 +211,52 @@ def _check_shape(root: ast.AST) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise FormulaError(f"the formula is too large (more than {MAX_NODES} parts)")
+            raise FormulaError(
+                _("the formula is too large (more than {limit} parts)").format(limit=MAX_NODES)
+            )
         if depth > MAX_DEPTH:
-            raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)")
+            raise FormulaError(
+                _("the formula is nested too deeply (at most {limit} levels)").format(
+                    limit=MAX_DEPTH
+                )
+            )
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _number(value: object) -> Num:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        what = "strings" if isinstance(value, str | bytes) else f"{type(value).__name__} values"
-        raise FormulaError(f"{what} are not allowed in a formula")
+        if isinstance(value, str | bytes):
+            raise FormulaError(_("strings are not allowed in a formula"))
+        raise FormulaError(
+            _("{type} values are not allowed in a formula").format(type=type(value).__name__)
+        )
     try:
         number = float(value)
     except OverflowError:
-        raise FormulaError("a number in the formula is too large") from None
+        raise FormulaError(_("a number in the formula is too large")) from None
     if not np.isfinite(number):
-        raise FormulaError("a number in the formula is too large")
+        raise FormulaError(_("a number in the formula is too large"))
     return Num(number)
 
 
 def _name(node: ast.Name, names: Callable[[str], bool]) -> Expr:
     ident = ALIASES.get(node.id, node.id)
     if ident.startswith("_") or "__" in ident:
-        raise FormulaError(f"the name {node.id!r} is not allowed (no underscore names)")
+        raise FormulaError(
+            _("the name {name!r} is not allowed (no underscore names)").format(name=node.id)
+        )
     if ident in FUNCTIONS:
-        raise FormulaError(f"{ident} is a function: write {ident}(...)")
+        raise FormulaError(_("{name} is a function: write {name}(...)").format(name=ident))
     if ident == "e":
         return Num(float(np.e))
     if ident == "pi":
         return Num(float(np.pi))
     if not _NAME.match(ident) or not names(ident):
         raise FormulaError(
-            f"unknown name {node.id!r}: use the network's own names (i1, t1, w5, b3, l3, h1, o1, "
-            "loss), numbers and the functions " + ", ".join(FUNCTIONS)
+            _(
+                "unknown name {name!r}: use the network's own names (i1, t1, w5, b3, l3, h1, o1, "
+                "loss), numbers and the functions {functions}"
+            ).format(name=node.id, functions=", ".join(FUNCTIONS))
         )
     return Var(ident)
 
@@ -219,21 +271,24 @@ def _walk(node: ast.AST, names: Callable[[str], bool]) -> Expr:
             return Neg(_walk(node.operand, names))
         if isinstance(node.op, ast.UAdd):
             return _walk(node.operand, names)
-        raise FormulaError("only unary minus is allowed (not `not` or `~`)")
+        raise FormulaError(_("only unary minus is allowed (not `not` or `~`)"))
     if isinstance(node, ast.BinOp):
         op = _OPS.get(type(node.op))
         if op is None:
-            raise FormulaError("only + - * / ** are allowed (not //, %, @, bit operators)")
+            raise FormulaError(_("only + - * / ** are allowed (not //, %, @, bit operators)"))
         left, right = _walk(node.left, names), _walk(node.right, names)
         if op == "**":
             power = _const(right)
             if power is not None and not abs(power) <= MAX_EXPONENT:
-                raise FormulaError(f"the exponent is too large (at most {MAX_EXPONENT:g})")
+                raise FormulaError(
+                    _("the exponent is too large (at most {limit})").format(
+                        limit=f"{MAX_EXPONENT:g}"
+                    )
+                )
         return Bin(op, left, right)
     if isinstance(node, ast.Call):
         return _call(node, names)
-    what = _REFUSED.get(type(node), type(node).__name__)
-    raise FormulaError(f"{what} are not allowed in a formula")
+    raise _refused(_REFUSED.get(type(node), type(node).__name__))
 
 
 def _const(expr: Expr) -> float | None:
@@ -252,22 +307,23 @@ def _const(expr: Expr) -> float | None:
 
 def _call(node: ast.Call, names: Callable[[str], bool]) -> Expr:
     if node.keywords:
-        raise FormulaError("keyword arguments are not allowed in a formula")
+        raise FormulaError(_("keyword arguments are not allowed in a formula"))
     func = node.func
     if isinstance(func, ast.Constant) or (
         isinstance(func, ast.Name) and ALIASES.get(func.id, func.id) not in FUNCTIONS
     ):
         if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-            raise FormulaError("write a product with * (or ·), not a call with several arguments")
+            raise FormulaError(
+                _("write a product with * (or ·), not a call with several arguments")
+            )
         # ``h1(1 − h1)`` or ``2(o1 − t1)``: the step pane's implicit product
         left = _number(func.value) if isinstance(func, ast.Constant) else _name(func, names)
         return Bin("*", left, _walk(node.args[0], names))
     if not isinstance(func, ast.Name):
-        what = _REFUSED.get(type(func), "calls of anything but a plain function name")
-        raise FormulaError(f"{what} are not allowed in a formula")
+        raise _refused(_REFUSED.get(type(func), N_("calls of anything but a plain function name")))
     fn = ALIASES.get(func.id, func.id)
     if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-        raise FormulaError(f"{fn} takes exactly one argument")
+        raise FormulaError(_("{name} takes exactly one argument").format(name=fn))
     return Call(fn, _walk(node.args[0], names))
 
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bptrace.i18n import N_, _
 from bptrace.model.chain import Variant, show
-from bptrace.model.check import Judge, Verdict
+from bptrace.model.check import Judge, Verdict, in_names
 from bptrace.model.errors import BptraceError
 from bptrace.model.expr import Bin, Expr, Num, Prod, Sum, Var
 from bptrace.model.formulas import loss_count
@@ -22,7 +23,8 @@ from bptrace.model.trace import Array, Trace
 
 @dataclass(frozen=True)
 class Item:
-    """One practice item: the course's wrong formula, its number, and what to find."""
+    """One practice item: the course's wrong formula, its number, and what to find (its
+    ``title`` and ``question`` are :func:`bptrace.i18n.N_` texts, translated when shown)."""
 
     key: str
     title: str
@@ -32,33 +34,33 @@ class Item:
     question: str
 
     def lines(self) -> list[str]:
-        what = "the loss" if self.target == "loss" else f"∂loss/∂{self.target}"
+        what = _("the loss") if self.target == "loss" else f"∂loss/∂{self.target}"
         return [
-            f"{self.key}. {self.title}",
-            f"  the course writes {what} = {self.formula}",
-            f"  and prints {self.printed!r}",
-            f"  {self.question}",
-            f"  answer with: bptrace check --practice {self.key} 'YOUR FORMULA'",
+            f"{self.key}. {_(self.title)}",
+            _("  the course writes {what} = {formula}").format(what=what, formula=self.formula),
+            _("  and prints {number}").format(number=repr(self.printed)),
+            f"  {_(self.question)}",
+            _("  answer with: bptrace check --practice {key} 'YOUR FORMULA'").format(key=self.key),
         ]
 
 
 ITEMS: dict[str, Item] = {
     "E1": Item(
         "E1",
-        "the loss of the forward pass (classic network)",
+        N_("the loss of the forward pass (classic network)"),
         "loss",
         "0.5*(o1 - 0.01)**2 + (o2 - 0.99)**2",
         0.32193113434385046,
-        "The loss is MSE, the mean over the two outputs. What is wrong? Write the loss.",
+        N_("The loss is MSE, the mean over the two outputs. What is wrong? Write the loss."),
     ),
     "E2": Item(
         "E2",
-        "the hand-derived gradient of w1 (classic network)",
+        N_("the hand-derived gradient of w1 (classic network)"),
         "w1",
         "((o1 - t1)*o1*(1 - o1)*w5 + (o2 - t2)*o2*(1 - o2)*w7)"
         " * sigmoid(h1)*(1 - sigmoid(h1)) * i1",
         0.000416631,
-        "Autograd says otherwise. What is wrong? Write ∂loss/∂w1.",
+        N_("Autograd says otherwise. What is wrong? Write ∂loss/∂w1."),
     ),
 }
 
@@ -66,7 +68,11 @@ ITEMS: dict[str, Item] = {
 def item(key: str) -> Item:
     found = ITEMS.get(key.upper())
     if found is None:
-        raise BptraceError(f"unknown practice item {key!r} (there are {', '.join(ITEMS)})")
+        raise BptraceError(
+            _("unknown practice item {key!r} (there are {items})").format(
+                key=key, items=", ".join(ITEMS)
+            )
+        )
     return found
 
 
@@ -78,7 +84,7 @@ class LossJudge(Judge):
         tr = self.tr
         net = tr.network
         if net.loss.name != "mse" or net.batch != 1:
-            raise BptraceError("the loss item needs an MSE network with one sample")
+            raise BptraceError(_("the loss item needs an MSE network with one sample"))
         self.n = loss_count(net.loss, net.batch, net.sizes[-1])
         self.terms = tuple(
             (f"({o} − {t})²", Bin("**", Bin("-", Var(o), Var(t)), Num(2.0)))
@@ -95,28 +101,31 @@ class LossJudge(Judge):
 
     def chain_lines(self) -> list[str]:
         step = self.tr.steps[self.tr.steps.index_of("loss", "forward") or 0]
-        return [step.formula, f"in the network's names: loss = {show(self.correct_expr)}"]
+        return [step.formula, in_names("loss", show(self.correct_expr))]
 
     def variant_list(self) -> Iterator[Variant]:
         half = Num(1.0 / self.n)
-        for i, (label, _) in enumerate(self.terms):
+        for i, (label, _term) in enumerate(self.terms):
             parts = tuple(
                 (lbl, term if j == i else Bin("*", half, term))
                 for j, (lbl, term) in enumerate(self.terms)
             )
             yield Variant(
                 Sum(parts),
-                f"the 1/N = {1 / self.n:g} of the mean reaches only some of the terms: "
-                f"{label} is added without it. The mean divides the whole sum: "
-                f"loss = {show(self.correct_expr)}",
+                _(
+                    "the 1/N = {value} of the mean reaches only some of the terms: {term} is "
+                    "added without it. The mean divides the whole sum: loss = {formula}"
+                ).format(value=f"{1 / self.n:g}", term=label, formula=show(self.correct_expr)),
             )
             rest = self.terms[:i] + self.terms[i + 1 :]
             if rest:
                 yield Variant(
                     Prod((("1/N", half), ("Σ", Sum(rest)))),
-                    f"a term is missing: the mean is over every output; {label} is left out",
+                    _(
+                        "a term is missing: the mean is over every output; {term} is left out"
+                    ).format(term=label),
                 )
-        yield Variant(Sum(self.terms), f"the 1/N = 1/{self.n} of the mean is missing")
+        yield Variant(Sum(self.terms), _("the 1/N = 1/{n} of the mean is missing").format(n=self.n))
 
 
 def judge_item(key: str, text: str, versions: list[Trace]) -> Verdict:
@@ -126,16 +135,20 @@ def judge_item(key: str, text: str, versions: list[Trace]) -> Verdict:
     judge = LossJudge(versions) if it.target == "loss" else Judge(it.target, versions)
     verdict = judge.judge(text)
     if it.target == "loss":
-        verdict.source = "torch's loss"
+        verdict.source = N_("torch's loss")
     if verdict.right:
         course = judge.judge(it.formula)
-        verdict.diagnosis = ["the course's mistake:"] + [f"  {d}" for d in course.diagnosis]
+        verdict.diagnosis = [_("the course's mistake:")] + [f"  {d}" for d in course.diagnosis]
     return verdict
 
 
 def list_lines() -> list[str]:
-    lines = ["practice items: the course's own mistakes (find them, then write it right)"]
+    lines = [_("practice items: the course's own mistakes (find them, then write it right)")]
     for it in ITEMS.values():
-        lines.append(f"  {it.key}  {it.title}: the course prints {it.printed!r}")
-    lines.append("show one with: bptrace check --practice E1")
+        lines.append(
+            _("  {key}  {title}: the course prints {number}").format(
+                key=it.key, title=_(it.title), number=repr(it.printed)
+            )
+        )
+    lines.append(_("show one with: bptrace check --practice {key}").format(key="E1"))
     return lines

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bptrace.i18n import N_, _
+from bptrace.model.describe import phase_name
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt_value
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 
 RTOL = 1e-3
 PHASES = ("forward", "backward", "update")
+STATUS = {"right": N_("right"), "missed": N_("missed"), "skipped": N_("skipped")}
+"""How a step ended, as the pane says it (translated when shown)."""
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,15 @@ def parse_answer(text: str) -> list[float]:
     """One number, or several separated by commas (one per sample of a batch)."""
     parts = [p.strip().replace("−", "-") for p in text.replace(";", ",").split(",")]
     if not text.strip() or any(not p for p in parts):
-        raise BptraceError("type a number, e.g. 0.3775 (for a batch: one per sample, with commas)")
+        raise BptraceError(
+            _("type a number, e.g. 0.3775 (for a batch: one per sample, with commas)")
+        )
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise BptraceError(f"not a number: {text.strip()!r}") from None
+        raise BptraceError(_("not a number: {text!r}").format(text=text.strip())) from None
     if not all(math.isfinite(v) for v in values):
-        raise BptraceError("type a finite number")
+        raise BptraceError(_("type a finite number"))
     return values
 
 
@@ -84,27 +90,37 @@ class Quiz:
         typed = parse_answer(text)
         want = _as_list(step.value)
         if len(typed) != len(want):
-            raise BptraceError(f"type {len(want)} numbers, one per sample, separated by commas")
+            raise BptraceError(
+                _("type {count} numbers, one per sample, separated by commas").format(
+                    count=len(want)
+                )
+            )
         texts = [p.strip() for p in text.replace(";", ",").split(",")]
         if all(close_enough(t, s, v) for t, s, v in zip(typed, texts, want, strict=True)):
             self.status[self.frontier] = "right"
-            return self._advance(True, [f"✓ {step.target} = {fmt_value(step.value)}: right"])
-        tries = self.tries[self.frontier] = self.tries.get(self.frontier, 0) + 1
-        said = f"✗ {step.target} is not {text.strip()}"
-        if tries == 1:
-            return Feedback(False, (said, f"hint: {formula(step)}"), False)
-        if tries == 2:
-            return Feedback(
-                False, (said, f"hint: {formula(step)}", f"   = {substituted(step)}"), False
+            right = _("✓ {target} = {value}: right")
+            return self._advance(
+                True, [right.format(target=step.target, value=fmt_value(step.value))]
             )
+        tries = self.tries[self.frontier] = self.tries.get(self.frontier, 0) + 1
+        said = _("✗ {target} is not {text}").format(target=step.target, text=text.strip())
+        hint = _("hint: {formula}").format(formula=formula(step))
+        if tries == 1:
+            return Feedback(False, (said, hint), False)
+        if tries == 2:
+            return Feedback(False, (said, hint, f"   = {substituted(step)}"), False)
         self.status[self.frontier] = "missed"
-        return self._advance(False, [said, f"the answer: {step.target} = {full(step.value)}"])
+        answer = _("the answer: {target} = {value}")
+        return self._advance(
+            False, [said, answer.format(target=step.target, value=full(step.value))]
+        )
 
     def reveal(self) -> Feedback:
         """Show the current step's value without an answer (counted as skipped)."""
         step = self.step()
         self.status[self.frontier] = "skipped"
-        return self._advance(False, [f"skipped: {step.target} = {full(step.value)}"])
+        skipped = _("skipped: {target} = {value}")
+        return self._advance(False, [skipped.format(target=step.target, value=full(step.value))])
 
     def _advance(self, right: bool, lines: list[str]) -> Feedback:
         self.frontier += 1
@@ -123,7 +139,12 @@ class Quiz:
         return out
 
     def score_text(self) -> str:
-        return " · ".join(f"{p} {r}/{n}" for p, (r, n) in self.score().items())
+        return " · ".join(f"{phase_name(p)} {r}/{n}" for p, (r, n) in self.score().items())
+
+    def status_text(self, index: int) -> str:
+        """How step ``index`` ended, in the language in use (``right``, ``missed``, ...)."""
+        status = self.status.get(index, "")
+        return _(STATUS[status]) if status in STATUS else status
 
 
 def _as_list(value: Scalar) -> list[float]:
@@ -142,7 +163,7 @@ def formula(step: Step) -> str:
 def substituted(step: Step) -> str:
     """The second hint: the numbers put in (never the answer itself)."""
     if step.substituted == fmt_value(step.value):
-        return "(each factor's value is in the tree; multiply them)"
+        return _("(each factor's value is in the tree; multiply them)")
     return step.substituted
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncssh
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 
 
@@ -25,13 +26,17 @@ def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, bool]:
         try:
             return asyncssh.read_private_key(str(path)), False
         except (OSError, asyncssh.KeyImportError) as exc:
-            raise BptraceError(f"{path}: not a usable SSH host key ({exc})") from None
+            raise BptraceError(
+                _("{path}: not a usable SSH host key ({error})").format(path=path, error=exc)
+            ) from None
     key = asyncssh.generate_private_key("ssh-ed25519")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise BptraceError(f"{path}: cannot create the host key ({exc.strerror})") from None
+        raise BptraceError(
+            _("{path}: cannot create the host key ({error})").format(path=path, error=exc.strerror)
+        ) from None
     with os.fdopen(fd, "wb") as out:
         out.write(key.export_private_key())
     return key, True
@@ -59,7 +64,11 @@ def _read(path: Path, option: str) -> set[bytes]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BptraceError(f"{option} {path}: cannot read it ({exc})") from None
+        raise BptraceError(
+            _("{option} {path}: cannot read it ({error})").format(
+                option=option, path=path, error=exc
+            )
+        ) from None
     blobs: set[bytes] = set()
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -67,7 +76,9 @@ def _read(path: Path, option: str) -> set[bytes]:
             continue
         blobs.add(_key_blob(line, path, number))
     if not blobs:
-        raise BptraceError(f"{option} {path}: no public keys in it")
+        raise BptraceError(
+            _("{option} {path}: no public keys in it").format(option=option, path=path)
+        )
     return blobs
 
 
@@ -78,4 +89,6 @@ def _key_blob(line: str, path: Path, number: int) -> bytes:
             return asyncssh.import_public_key(" ".join(words[start:])).public_data
         except (asyncssh.KeyImportError, ValueError):
             continue
-    raise BptraceError(f"{path}:{number}: not an OpenSSH public key")
+    raise BptraceError(
+        _("{path}:{number}: not an OpenSSH public key").format(path=path, number=number)
+    )

@@ -19,6 +19,8 @@ import sys
 import termios
 from collections.abc import Callable, Sequence
 
+from bptrace.i18n import language
+
 
 def served_env(kind: str, hub_path: str, token: str, term: str | None = None) -> dict[str, str]:
     """The environment of a served app process."""
@@ -30,8 +32,8 @@ def served_env(kind: str, hub_path: str, token: str, term: str | None = None) ->
 
 
 def app_command(source_args: Sequence[str]) -> list[str]:
-    """The command line of one served app."""
-    return [sys.executable, "-m", "bptrace", *source_args]
+    """The command line of one served app, in the server's language (``--lang``)."""
+    return [sys.executable, "-m", "bptrace", "--lang", language(), *source_args]
 
 
 def _take_terminal() -> None:  # in the child, before exec: the pty becomes its terminal

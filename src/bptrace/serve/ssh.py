@@ -20,12 +20,24 @@ from pathlib import Path
 
 import asyncssh
 
+from bptrace.i18n import N_, _
 from bptrace.serve.hub import Hub
 from bptrace.serve.keys import ClientKeys, load_or_create_host_key
 from bptrace.serve.session import PtySession, app_command, served_env
 
-REFUSE_COMMAND = "bptrace: this server runs only the bptrace app; commands are not allowed\r\n"
-REFUSE_NO_PTY = "bptrace: the app needs a terminal: connect with `ssh -t`\r\n"
+REFUSE_COMMAND = N_("this server runs only the bptrace app; commands are not allowed")
+REFUSE_NO_PTY = N_("the app needs a terminal: connect with `ssh -t`")
+ROLES = {"teacher": N_("teacher"), "student": N_("student")}
+
+
+def to_client(text: str) -> bytes:
+    """One line for the client's terminal: ``bptrace: `` and ``text`` (translated)."""
+    return f"bptrace: {_(text)}\r\n".encode()
+
+
+def role_name(role: str | None) -> str:
+    """``teacher`` or ``student`` in the language in use (as the log says it)."""
+    return _(ROLES[role]) if role in ROLES else str(role)
 
 
 @dataclass
@@ -56,20 +68,20 @@ class Classroom:
     async def run_session(self, process: asyncssh.SSHServerProcess[bytes], role: str) -> None:
         """Run one app for ``process`` until the app ends or the client goes away."""
         if process.command is not None or process.subsystem is not None:
-            process.stderr.write(REFUSE_COMMAND.encode())
+            process.stderr.write(to_client(REFUSE_COMMAND))
             process.exit(1)
             return
         term = process.get_terminal_type()
         if term is None:
-            process.stderr.write(REFUSE_NO_PTY.encode())
+            process.stderr.write(to_client(REFUSE_NO_PTY))
             process.exit(1)
             return
         if len(self.sessions) >= self.options.max_sessions:
-            full = f"bptrace: the class is full ({self.options.max_sessions} sessions); try again later\r\n"
-            process.stderr.write(full.encode())
+            full = _("the class is full ({count} sessions); try again later")
+            process.stderr.write(to_client(full.format(count=self.options.max_sessions)))
             process.exit(1)
             return
-        cols, rows, _, _ = process.get_terminal_size()
+        cols, rows, _w, _h = process.get_terminal_size()
         token = self.hub.new_token(role)
         env = served_env("ssh", str(self.hub.path), token, term)
         app = PtySession(
@@ -130,7 +142,9 @@ class Classroom:
                 code = int(first.result() or 0)  # killed by signal N: -N, shown as 128 + N
                 process.exit(code if code >= 0 else 128 - code)
         elif why == "idle":
-            process.stderr.write(b"\r\nbptrace: idle for too long; the session has ended\r\n")
+            process.stderr.write(
+                b"\r\n" + to_client(N_("idle for too long; the session has ended"))
+            )
             process.exit(1)
         else:
             process.close()
@@ -151,7 +165,8 @@ class Gate(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.role is not None:
-            log(f"disconnect {self.peer} {self.who} ({self.role})")
+            said = _("disconnect {peer} {key} ({role})")
+            log(said.format(peer=self.peer, key=self.who, role=role_name(self.role)))
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -168,13 +183,15 @@ class Gate(asyncssh.SSHServer):
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         role = self.classroom.options.keys.role(key)
         if role is None:
-            log(f"refused {self.peer} {key.get_fingerprint()} (not in the keys given)")
+            said = _("refused {peer} {key} (not in the keys given)")
+            log(said.format(peer=self.peer, key=key.get_fingerprint()))
             return False
         self.role, self.who = role, key.get_fingerprint()
         return True
 
     def auth_completed(self) -> None:
-        log(f"connect {self.peer} {self.who} ({self.role})")
+        said = _("connect {peer} {key} ({role})")
+        log(said.format(peer=self.peer, key=self.who, role=role_name(self.role)))
 
 
 async def serve(options: Options) -> int:
@@ -214,14 +231,24 @@ async def serve(options: Options) -> int:
             )
         except OSError as exc:
             await hub.close()
-            log(f"bptrace: error: cannot listen on {options.host}:{options.port} ({exc.strerror})")
+            address = f"{options.host}:{options.port}"
+            why = _("cannot listen on {address} ({error})").format(
+                address=address, error=exc.strerror
+            )
+            log(f"bptrace: error: {why}")
             return 2
-        made = "created" if created else "using"
-        log(f"host key {made}: {options.host_key} ({host_key.get_fingerprint()})")
+        said = (
+            _("host key created: {path} ({key})")
+            if created
+            else _("host key using: {path} ({key})")
+        )
+        log(said.format(path=options.host_key, key=host_key.get_fingerprint()))
         port = server.sockets[0].getsockname()[1]
-        log(f"serving bptrace over ssh on {options.host}:{port}; students: ssh -t -p {port} HOST")
+        serving = _("serving bptrace over ssh on {address}; students: ssh -t -p {port} HOST")
+        log(serving.format(address=f"{options.host}:{port}", port=port))
         await stop.wait()
-        log(f"shutting down: ending {len(classroom.sessions)} session(s)")
+        ending = _("shutting down: ending {count} session(s)")
+        log(ending.format(count=len(classroom.sessions)))
         server.close()
         await asyncio.gather(*(app.end() for app in list(classroom.sessions)))
         await hub.close()

@@ -13,6 +13,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
+from bptrace.i18n import _
 from bptrace.serve.session import app_command
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -22,10 +23,10 @@ def open_warning(host: str) -> str | None:
     """What to say when ``host`` is not the loopback address."""
     if host in LOOPBACK:
         return None
-    return (
-        f"bptrace: warning: serving on {host}: anyone who can reach this port can open the "
-        "app (there is no log-in on the web; use `bptrace serve ssh` for a class with keys)"
-    )
+    return "bptrace: warning: " + _(
+        "serving on {host}: anyone who can reach this port can open the app (there is no "
+        "log-in on the web; use `bptrace serve ssh` for a class with keys)"
+    ).format(host=host)
 
 
 def serve_web(host: str, port: int, source_args: Sequence[str]) -> int:

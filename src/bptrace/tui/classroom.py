@@ -16,6 +16,7 @@ import os
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec, parse_spec
 from bptrace.tui.source import Source
@@ -23,12 +24,12 @@ from bptrace.tui.source import Source
 if TYPE_CHECKING:
     from bptrace.tui.app import BptraceApp
 
-SERVED_WHY = "this app is served to a class: it writes no files on the server"
+SERVED_WHY = N_("this app is served to a class: it writes no files on the server")
 
 
 def served_why() -> str | None:
     """Why writing a file is off (a served session), or None when it is allowed."""
-    return SERVED_WHY if os.environ.get("BPTRACE_SERVED") else None
+    return _(SERVED_WHY) if os.environ.get("BPTRACE_SERVED") else None
 
 
 def spec_document(spec: Spec) -> dict[str, Any]:
@@ -64,9 +65,9 @@ class Classroom:
     def note(self) -> str:
         """What the info bar says about following."""
         if self.role == "teacher":
-            return "leading"
+            return _("leading")
         if self.role == "student":
-            return "following" if self.following else "not following (j)"
+            return _("following") if self.following else _("not following (j)")
         return ""
 
     async def run(self) -> None:
@@ -138,7 +139,7 @@ class Classroom:
             if "example" in source:
                 self.app.open(Source.of_example(str(source["example"])))
             else:
-                spec = parse_spec(source["spec"], "the teacher's network")
+                spec = parse_spec(source["spec"], _("the teacher's network"))
                 self.app.open(Source(spec.name, spec=spec))
         except (BptraceError, KeyError, TypeError):
             self.following = False

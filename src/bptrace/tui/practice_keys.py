@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
@@ -16,15 +17,15 @@ PRACTICE_KEYS: list[BindingType] = [
     Binding(
         "k",
         "check_formula",
-        "Check",
-        tooltip="check your own formula for this backward step",
+        N_("Check"),
+        tooltip=N_("check your own formula for this backward step"),
         show=False,
     ),
     Binding(
         "w",
         "matrix",
-        "Matrix",
-        tooltip="the layer of this step in matrix form, with shapes",
+        N_("Matrix"),
+        tooltip=N_("the layer of this step in matrix form, with shapes"),
         show=False,
     ),
 ]
@@ -41,12 +42,12 @@ class PracticeKeys:
 
         tr = self.trace
         if tr is None:
-            self.notify("the trace is still loading", severity="warning")  # type: ignore[attr-defined]
+            self.notify(_("the trace is still loading"), severity="warning")  # type: ignore[attr-defined]
             return
         step = tr.steps[self.index]
         if step.phase != "backward":
             self.notify(  # type: ignore[attr-defined]
-                "the checker works on a backward step: press b, then k", severity="warning"
+                _("the checker works on a backward step: press b, then k"), severity="warning"
             )
             return
         self.app.push_screen(CheckScreen(tr, step.node))  # type: ignore[attr-defined]
@@ -56,7 +57,7 @@ class PracticeKeys:
 
         tr = self.trace
         if tr is None:
-            self.notify("the trace is still loading", severity="warning")  # type: ignore[attr-defined]
+            self.notify(_("the trace is still loading"), severity="warning")  # type: ignore[attr-defined]
             return
         node = tr.steps[self.index].node
         if node == "loss":

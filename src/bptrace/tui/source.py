@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import CLASSIC_TEXT, Spec, parse_spec_text
 
@@ -42,18 +43,21 @@ class Source:
     def of_example(cls, name: str) -> Source:
         if name == "classic":
             return cls.classic()
-        why = f"the example {name} is a torch module, not a spec: editing needs a spec (try `bptrace` or `bptrace --spec FILE`)"
-        return cls(f"example {name}", example=name, read_only=why)
+        why = _(
+            "the example {name} is a torch module, not a spec: editing needs a spec "
+            "(try `bptrace` or `bptrace --spec FILE`)"
+        ).format(name=name)
+        return cls(_("example {name}").format(name=name), example=name, read_only=why)
 
     def loading_text(self) -> str:
         """What the screen says while :meth:`load` runs."""
         if self.path is None:
-            return "loading… (importing torch and tracing)"
+            return _("loading… (importing torch and tracing)")
         try:
             size = f" ({os.stat(self.path).st_size / 2**20:.1f} MiB)"
         except OSError:
             size = ""
-        return f"loading… reading {self.path}{size}"
+        return _("loading… reading {path}{size}").format(path=self.path, size=size)
 
     def load(self) -> AnyTrace:
         """The trace (made with torch unless it is ready). Call it in a worker thread."""
@@ -76,7 +80,10 @@ class Source:
         """The per-neuron view of the network's MLP head (torch; call it in a worker)."""
         if self.spec is None and self.example is None and self.model_ref is None:
             raise BptraceError(
-                "the per-neuron view of a head needs the model itself; this trace is numbers only"
+                _(
+                    "the per-neuron view of a head needs the model itself; "
+                    "this trace is numbers only"
+                )
             )
         from bptrace.tracer.api import trace_head_of
 
@@ -86,8 +93,10 @@ class Source:
         """The per-module view of the same network (torch; call it in a worker)."""
         if self.spec is None and self.example is None and self.model_ref is None:
             raise BptraceError(
-                "the module view needs the model itself; this trace is numbers only "
-                "(open the spec or example it came from)"
+                _(
+                    "the module view needs the model itself; this trace is numbers only "
+                    "(open the spec or example it came from)"
+                )
             )
         from bptrace.tracer.api import trace_modules_of
 

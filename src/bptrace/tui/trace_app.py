@@ -19,6 +19,7 @@ from textual.app import App
 from textual.message import Message
 from textual.screen import Screen
 
+from bptrace.i18n import N_, _
 from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec
@@ -27,7 +28,10 @@ from bptrace.tui.heap import settle
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.source import Source
 
-READ_ONLY = "editing is disabled in `bptrace view`: a JSON file holds numbers, not a model to retrace (open a spec with `bptrace --spec FILE` to edit)"
+READ_ONLY = N_(
+    "editing is disabled in `bptrace view`: a JSON file holds numbers, not a model to retrace "
+    "(open a spec with `bptrace --spec FILE` to edit)"
+)
 ModelRef = tuple[str, str | None, float | None]  # --model FILE.py:FUNCTION, --state, --lr
 
 
@@ -64,11 +68,14 @@ class TraceApp(App[None]):
         use_readable_colours(self)
         self.failure: str | None = None
         """Why a file given to ``bptrace view`` could not be shown (the app then closes)."""
+        read_only = _(read_only) if read_only else read_only  # the default's translation
         if path is not None:
-            self.source = Source(title or f"view {path}", path=path, read_only=read_only)
+            self.source = Source(
+                title or _("view {path}").format(path=path), path=path, read_only=read_only
+            )
         elif trace is not None:
             self.source = Source(
-                title or "view", trace=trace, read_only=read_only, model_ref=model_ref
+                title or _("view"), trace=trace, read_only=read_only, model_ref=model_ref
             )
         elif example in LESSON_EXAMPLES:  # a lesson screen, over the classic network
             self.source = Source.classic()
@@ -123,7 +130,7 @@ class TraceApp(App[None]):
 
     @on(TraceScreen.RetraceRequested)
     def retrace(self, event: TraceScreen.RetraceRequested) -> None:
-        self.notify(f"retracing with {event.why}…")
+        self.notify(_("retracing with {change}…").format(change=event.why))
         self.load(Source(self.source.title, spec=event.spec))
 
     @on(TraceScreen.StepShown)
@@ -139,7 +146,7 @@ class TraceApp(App[None]):
 
         if not isinstance(message.trace, Trace) and self.quiz:
             self.main.show_loading(
-                "✗ the quiz needs an MLP (per-neuron names); this model is not one"
+                _("✗ the quiz needs an MLP (per-neuron names); this model is not one")
             )
             return
         if not isinstance(message.trace, Trace):
@@ -150,11 +157,15 @@ class TraceApp(App[None]):
         self.call_after_refresh(settle)  # once step 1 is on screen: no collection walks it
         if message.trace.warnings:
             notes = "\n".join(message.trace.warnings[:4])  # may come from a file: no markup
-            self.notify(notes, title="note", timeout=8, markup=False)
+            self.notify(notes, title=_("note"), timeout=8, markup=False)
         flags = check(message.trace)
         if flags:
             lines = "\n".join(f.line() for f in flags[:4]) + ("\n…" if len(flags) > 4 else "")
-            self.notify(f"{lines}\npress m for the module view", title="gradient health", timeout=8)
+            self.notify(
+                _("{flags}\npress m for the module view").format(flags=lines),
+                title=_("gradient health"),
+                timeout=8,
+            )
 
     @on(TraceFailed)
     def trace_failed(self, message: TraceFailed) -> None:
@@ -162,7 +173,7 @@ class TraceApp(App[None]):
             self.failure = message.error
             self.exit(return_code=2)
             return
-        self.notify(message.error, title="could not trace", severity="error", markup=False)
+        self.notify(message.error, title=_("could not trace"), severity="error", markup=False)
         if self.main.trace is None:
             self.main.show_loading(f"✗ {message.error}")
 

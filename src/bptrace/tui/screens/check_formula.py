@@ -15,18 +15,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
-HELP = "names (i1 t1 w5 b3 l3 h1 o1), numbers, + - * / **, exp log sigmoid tanh relu sqrt abs"
+HELP = N_("names (i1 t1 w5 b3 l3 h1 o1), numbers, + - * / **, exp log sigmoid tanh relu sqrt abs")
 
 
 class CheckScreen(ModalScreen[None]):
     """Judge the learner's formula for ∂loss/∂``name`` on ``tr``; Esc closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", N_("Close"))]
 
     def __init__(self, tr: Trace, name: str) -> None:
         super().__init__()
@@ -37,9 +38,14 @@ class CheckScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="check-box"):
-            yield Label(f"Your formula for ∂loss/∂{self.node}  (Enter checks, Esc closes)")
-            yield Static(HELP, id="check-help")
-            yield Input("", placeholder="e.g. (o1 - t1)*o1*(1 - o1)*h1", id="check-input")
+            yield Label(
+                _("Your formula for ∂loss/∂{name}  (Enter checks, Esc closes)").format(
+                    name=self.node
+                )
+            )
+            yield Static(_(HELP), id="check-help")
+            placeholder = _("e.g. {formula}").format(formula="(o1 - t1)*o1*(1 - o1)*h1")
+            yield Input("", placeholder=placeholder, id="check-input")
             with VerticalScroll(id="check-scroll"):
                 yield Static("", id="check-result")
 
@@ -54,9 +60,9 @@ class CheckScreen(ModalScreen[None]):
         try:
             parse(event.value, lambda n: n in self.tr)
         except BptraceError as exc:
-            self.show(f"✗ not allowed: {exc}")
+            self.show(_("✗ not allowed: {error}").format(error=exc))
             return
-        self.show("checking… (retracing moved versions of the network)")
+        self.show(_("checking… (retracing moved versions of the network)"))
         self.judge(event.value)
 
     @work(thread=True, exclusive=True, group="check")

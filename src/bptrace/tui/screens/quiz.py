@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.widgets.info_bar import InfoBar
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from bptrace.model.quiz import Quiz
     from bptrace.model.trace import Trace
 
-QUIZ_READ_ONLY = "the quiz shows the network as it is: quit and run bptrace to edit it"
+QUIZ_READ_ONLY = N_("the quiz shows the network as it is: quit and run bptrace to edit it")
 OFF = {"check_formula", "matrix", "edit", "choices", "export", "step", "go", "phase"}
 
 
@@ -33,21 +34,27 @@ class QuizScreen(TraceScreen):
     """Answer every step in order; look back at answered ones with ↑/↓."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "reveal", "Reveal", tooltip="show this step's value (skip it)"),
-        Binding("up", "review(-1)", "Back", tooltip="look at the previous step", key_display="↑"),
+        Binding("ctrl+r", "reveal", N_("Reveal"), tooltip=N_("show this step's value (skip it)")),
         Binding(
-            "down", "review(1)", "On", tooltip="the next step, up to the question", key_display="↓"
+            "up", "review(-1)", N_("Back"), tooltip=N_("look at the previous step"), key_display="↑"
+        ),
+        Binding(
+            "down",
+            "review(1)",
+            N_("On"),
+            tooltip=N_("the next step, up to the question"),
+            key_display="↓",
         ),
     ]
 
     def __init__(self, title: str, spec: object = None, read_only: str | None = None) -> None:
-        super().__init__(title, None, QUIZ_READ_ONLY)
+        super().__init__(title, None, _(QUIZ_READ_ONLY))
         self.quiz: Quiz | None = None
         self.feedback: tuple[str, ...] = ()
 
     def compose_step(self) -> ComposeResult:
         yield QuizPane(id="quiz-pane")
-        yield Input("", placeholder="your answer, then Enter", id="quiz-input")
+        yield Input("", placeholder=_("your answer, then Enter"), id="quiz-input")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action not in OFF and super().check_action(action, parameters)
@@ -57,7 +64,7 @@ class QuizScreen(TraceScreen):
 
     def reset(self, title: str, spec: object, read_only: str | None) -> None:
         self.quiz = None
-        self.query_one(QuizPane).show_message("loading…")
+        self.query_one(QuizPane).show_message(_("loading…"))
 
     def validate_index(self, index: int) -> int:
         """Never past the question: later values are not known yet."""
@@ -83,7 +90,8 @@ class QuizScreen(TraceScreen):
             return
         index = min(self.index, len(tr.steps) - 1)
         step = tr.steps[index]
-        self.query_one(InfoBar).show_step(tr, step, f"quiz: {quiz.score_text()}")
+        note = _("quiz: {score}").format(score=quiz.score_text())
+        self.query_one(InfoBar).show_step(tr, step, note)
         tree.show_step(quiz.shown_index(index), step.node)
         reveals = tree.reveals if quiz.known(index) else hide_step(tree.reveals, index)
         self.query_one(NetworkDrawing).show_step(tr, step, reveals)

@@ -11,10 +11,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bptrace.i18n import _
+from bptrace.model.describe import phase_name
+
 if TYPE_CHECKING:
     from bptrace.model.quiz import Quiz
 
-PHASE_MARK = {"forward": "▶ forward", "backward": "◀ backward", "update": "↻ update"}
+PHASE_MARK = {"forward": "▶", "backward": "◀", "update": "↻"}
 
 
 class QuizPane(VerticalScroll):
@@ -22,7 +25,7 @@ class QuizPane(VerticalScroll):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.text = "loading…"
+        self.text = _("loading…")
 
     def compose(self) -> ComposeResult:
         yield Static(self.text, id="quiz-text")
@@ -36,15 +39,21 @@ class QuizPane(VerticalScroll):
 
         tr = quiz.tr
         step = tr.steps[index]
-        head = f"{PHASE_MARK[step.phase]} step {index + 1} / {len(tr.steps)}:  {step.target}"
+        head = _("{mark} {phase} step {number} / {total}:  {target}").format(
+            mark=PHASE_MARK[step.phase],
+            phase=phase_name(step.phase),
+            number=index + 1,
+            total=len(tr.steps),
+            target=step.target,
+        )
         lines: list[tuple[str, str]] = [(head, "reverse bold"), ("", "")]
         if quiz.known(index):
             lines += [(ln.text, "") for ln in step_lines(step, tr.steps.rtol)]
             if index < quiz.frontier - 1 or quiz.done:
-                lines.append((f"({quiz.status.get(index, '')})", "dim"))
+                lines.append((_("({status})").format(status=quiz.status_text(index)), "dim"))
         else:
             lines.append((f"{step.target} = ?", "bold"))
-            lines.append(("type its value, Enter to answer; ctrl+r reveals it", "dim"))
+            lines.append((_("type its value, Enter to answer; ctrl+r reveals it"), "dim"))
         if feedback:
             lines.append(("", ""))
             for line in feedback:
@@ -56,9 +65,9 @@ class QuizPane(VerticalScroll):
                     else ""
                 )
                 lines.append((line, style))
-        lines += [("", ""), (f"score: {quiz.score_text()}", "italic")]
+        lines += [("", ""), (_("score: {score}").format(score=quiz.score_text()), "italic")]
         if quiz.done:
-            lines.append(("the quiz is complete", "bold"))
+            lines.append((_("the quiz is complete"), "bold"))
         body: list[RenderableType] = [Text(text, style=style) for text, style in lines]
         self.text = "\n".join(text for text, _ in lines)
         self.query_one("#quiz-text", Static).update(Group(*body))
