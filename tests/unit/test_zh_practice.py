@@ -39,7 +39,7 @@ NAMES = {
     "bptrace", "check", "practice", "sigmoid", "exp", "log", "tanh", "relu", "sqrt", "abs",
     "loss", "MSE", "autograd", "YOUR", "FORMULA", "E1", "E2", "classic", "import", "os",
     "error", "spec", "example", "lang", "serve", "ssh", "web", "port", "model",
-    "max", "sessions", "argument", "SSH", "authorized", "keys",
+    "max", "sessions", "argument", "SSH", "authorized", "keys", "help", "Python", "torch",
 }  # fmt: skip
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
+from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.expr import Bin, Call, Expr, Grad, Neg, Num, Prod, Sum, Var
 from bptrace.model.formulas import loss_count
@@ -55,7 +56,7 @@ class ChainBuilder:
             factors = self.pre_factors(k + 1, q) + (
                 (f"∂{pre}/∂{node}", Var(namer.weight(k + 1, q, r))),
             )
-            terms.append((f"via {pre}", Prod(factors)))
+            terms.append((_("via {name}").format(name=pre), Prod(factors)))
         return Sum(tuple(terms))
 
     def loss_grad(self, r: int) -> Expr:
@@ -99,10 +100,14 @@ class ChainBuilder:
         ref = self.namer.resolve(name)
         if ref is None:
             raise BptraceError(
-                f"unknown name {name!r} (this network has {self.tr.describe_names()})"
+                _("unknown name {name!r} (this network has {names})").format(
+                    name=name, names=self.tr.describe_names()
+                )
             )
         if ref.letter == "t":
-            raise BptraceError(f"{name} is a target: the loss has no gradient to check for it")
+            raise BptraceError(
+                _("{name} is a target: the loss has no gradient to check for it").format(name=name)
+            )
         if ref.letter == "loss":
             return Num(1.0)
         k, r = ref.layer, ref.row
@@ -121,7 +126,7 @@ class ChainBuilder:
         for q in range(self.net.sizes[1]):
             p = namer.pre(1, q)
             factors = self.pre_factors(1, q) + ((f"∂{p}/∂{name}", Var(namer.weight(1, q, r))),)
-            terms.append((f"via {p}", Prod(factors)))
+            terms.append((_("via {name}").format(name=p), Prod(factors)))
         return Sum(tuple(terms))
 
 
@@ -209,11 +214,16 @@ def _variants(expr: Expr, target: str) -> Iterator[Variant]:
             if rest:
                 yield Variant(
                     Sum(rest),
-                    f"a path is missing: {target} sums over every path ({labels}); "
-                    f"your formula leaves out the path {label}",
+                    _(
+                        "a path is missing: {target} sums over every path ({labels}); "
+                        "your formula leaves out the path {label}"
+                    ).format(target=target, labels=labels, label=label),
                 )
-            yield Variant(Sum(rest + ((label, Neg(term)),)), f"a sign error in the path {label}")
-            for v in _variants(term, f"the path {label}"):
+            yield Variant(
+                Sum(rest + ((label, Neg(term)),)),
+                _("a sign error in the path {label}").format(label=label),
+            )
+            for v in _variants(term, _("the path {label}").format(label=label)):
                 yield Variant(Sum(expr.terms[:i] + ((label, v.expr),) + expr.terms[i + 1 :]), v.why)
         return
     if isinstance(expr, Prod):
@@ -223,25 +233,33 @@ def _variants(expr: Expr, target: str) -> Iterator[Variant]:
                 continue
             others = fs[:i] + fs[i + 1 :]
             if not isinstance(f, Sum):
-                yield Variant(Prod(others), f"the factor {label} = {show(f)} is missing")
+                said = {"label": label, "formula": show(f)}
                 yield Variant(
-                    Prod(fs + ((label, f),)), f"the factor {label} = {show(f)} is there twice"
+                    Prod(others), _("the factor {label} = {formula} is missing").format(**said)
+                )
+                yield Variant(
+                    Prod(fs + ((label, f),)),
+                    _("the factor {label} = {formula} is there twice").format(**said),
                 )
             twice = _sigmoid_twice(f)
             if twice is not None:
                 h = show(f).split("·")[0]
                 yield Variant(
                     Prod(fs[:i] + ((label, twice),) + fs[i + 1 :]),
-                    f"the derivative of the wrong thing: {label} is {show(f)}, because {h} is "
-                    f"already σ of its pre-activation; σ({h})·(1 − σ({h})) applies sigmoid twice "
-                    "(the course's mistake)",
+                    _(
+                        "the derivative of the wrong thing: {label} is {formula}, because {h} is "
+                        "already σ of its pre-activation; σ({h})·(1 − σ({h})) applies sigmoid "
+                        "twice (the course's mistake)"
+                    ).format(label=label, formula=show(f), h=h),
                 )
             if isinstance(f, Bin) and f.op == "-" or (isinstance(f, Bin) and f.op == "*"):
                 flipped = _flip(f)
                 if flipped is not None:
                     yield Variant(
                         Prod(fs[:i] + ((label, flipped),) + fs[i + 1 :]),
-                        f"a sign error in {label}: it is {show(f)}, not {show(flipped)}",
+                        _("a sign error in {label}: it is {formula}, not {flipped}").format(
+                            label=label, formula=show(f), flipped=show(flipped)
+                        ),
                     )
             for v in _variants(f, target if len(fs) == 1 else label):
                 yield Variant(Prod(fs[:i] + ((label, v.expr),) + fs[i + 1 :]), v.why)
