@@ -225,7 +225,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if isinstance(tr, ModuleTrace):
         if args.matrix:
             raise BptraceError(
-                "--matrix is for MLPs (per-neuron names); this model is traced per module"
+                _("--matrix is for MLPs (per-neuron names); this model is traced per module")
             )
         explain_module(tr, args.name, console)
         return 0

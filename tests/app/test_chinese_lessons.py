@@ -1,14 +1,13 @@
 """The lesson screens in Chinese: the same footer keys fit as in English at 80×24 and 100×30,
-nothing needs more sideways scrolling than in English, Chinese is on screen, and the training
-screen (fully translated) holds no English prose and the same numbers as in English.
-
-The activations' and losses' own notes (``model/lesson.py``) are not translated yet: for those
-two screens only the fit and the translated frame (titles' keys, footer) are checked."""
+nothing needs more sideways scrolling than in English, Chinese is on screen, and every lesson
+screen (activations with their notes, softmax, losses with their pairings, training, the
+chain-rule graph) holds no English prose, only names, and the same numbers as in English."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fit_helpers import footer_keys, scrolling
@@ -17,6 +16,7 @@ from textual.screen import Screen
 
 from bptrace.i18n import set_language
 from bptrace.tui.screens.activations import ActivationsScreen
+from bptrace.tui.screens.chain_graph import ChainGraphScreen
 from bptrace.tui.screens.losses import LossesScreen
 from bptrace.tui.screens.training import TrainingScreen
 
@@ -25,14 +25,30 @@ SCREENS: dict[str, tuple[Callable[[], Screen[None]], list[str]]] = {
     "losses": (LossesScreen, []),
     "training": (lambda: TrainingScreen(epochs=300, train_biases=False), ["r"]),
 }
+# every lesson, at the places with the most prose: (screen, keys pressed)
+PROSE: dict[str, tuple[Callable[[], Screen[None]], list[str]]] = {
+    "sigmoid": (ActivationsScreen, []),
+    "softmax": (ActivationsScreen, ["down"] * 4),
+    "mse": (LossesScreen, []),
+    "bce": (LossesScreen, ["down"] * 3),
+    "chain-graph": (ChainGraphScreen, ["end"]),
+}
 # names, not prose: the optimiser, the network, the loss, the learning rate, log10, and Textual's own palette key
 NAMES = {"SGD", "classic", "loss", "lr", "log", "esc", "palette"}
+# ... and on the other lessons: activations, losses, torch's own names, functions of a formula
+LESSON_NAMES = NAMES | {
+    "sigmoid", "tanh", "relu", "softmax", "identity", "mse", "bce", "autograd", "linspace",
+    "torch", "nn", "functional", "jacobian", "CrossEntropyLoss", "sum", "exp", "ln", "grad",
+    "backward", "AccumulateGrad",
+}  # fmt: skip
 
 
-async def look(name: str, size: tuple[int, int], lang: str) -> tuple[str, set[str], list[str]]:
+async def look(
+    name: str, size: tuple[int, int], lang: str, screens: dict[str, Any] = SCREENS
+) -> tuple[str, set[str], list[str]]:
     set_language(lang)
     try:
-        make, keys = SCREENS[name]
+        make, keys = screens[name]
         app = LessonApp(make())
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
@@ -67,3 +83,18 @@ async def test_the_training_screen_in_chinese_holds_no_english_prose(
     numbers = re.compile(r"\d+\.\d{6,}")  # the losses, written out by repr
     assert numbers.findall(zh_text) == numbers.findall(en_text)
     assert numbers.findall(zh_text)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+@pytest.mark.parametrize("name", sorted(PROSE))
+async def test_every_lesson_in_chinese_holds_no_english_prose(
+    name: str, size: tuple[int, int]
+) -> None:
+    en_text, _, en_scroll = await look(name, size, "en", PROSE)
+    zh_text, _, zh_scroll = await look(name, size, "zh", PROSE)
+    assert re.search(r"[\u4e00-\u9fff]{4}", zh_text)
+    words = set(re.findall(r"(?<![\w∂])[A-Za-z]{2,}(?!\w)", zh_text)) - LESSON_NAMES
+    assert not words, words
+    assert zh_scroll == en_scroll
+    numbers = re.compile(r"−?\d+\.\d+")
+    assert sorted(numbers.findall(zh_text)) == sorted(numbers.findall(en_text))

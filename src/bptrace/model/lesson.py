@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 
 LESSON_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax")
@@ -33,28 +34,28 @@ FORMULAS: dict[str, tuple[str, str]] = {
 }
 """Each activation and its derivative, written as on a board (``a`` is the leaky slope)."""
 
-NOTES: dict[str, str] = {
-    "sigmoid": (
+NOTES: dict[str, str] = {  # translated when shown: _(NOTES[name])
+    "sigmoid": N_(
         "Squashes any score into (0, 1), so it reads as a probability: the usual output of a "
         "yes/no classifier (paired with bce). Weak spot: its slope is at most 0.25 and "
         "vanishes for |x| > 5, so stacked sigmoid layers pass back ever smaller gradients."
     ),
-    "tanh": (
+    "tanh": N_(
         "A sigmoid stretched to (−1, 1) and centred on 0, a common choice for hidden layers "
         "of small networks. Slope 1 at the origin, but it saturates just like sigmoid: far "
         "from 0 the gradient is practically gone."
     ),
-    "relu": (
+    "relu": N_(
         "Passes positive inputs unchanged and zeroes the rest: cheap, and its gradient does "
         "not shrink for large inputs, hence the default for deep hidden layers. Weak spot: a "
         "neuron whose input stays negative gets gradient 0 and never recovers (dead neuron)."
     ),
-    "leaky_relu": (
+    "leaky_relu": N_(
         "relu with a small slope a for negative inputs, so a neuron that is switched off "
         "still receives a little gradient and can come back. The slope is a choice to tune; "
         "the kink at 0 remains."
     ),
-    "softmax": (
+    "softmax": N_(
         "Turns a row of class scores into probabilities that sum to 1: the output of a "
         "multi-class classifier. Each output depends on every input (a full Jacobian, not a "
         "slope). Weak spot: e^x overflows for large scores unless the row maximum is "
@@ -110,7 +111,7 @@ class SoftmaxDemo:
         return max(abs(v) for row in self.sum_grad for v in row)
 
 
-SOFTMAX_SUM_WHY = (
+SOFTMAX_SUM_WHY = N_(
     "Backpropagating y.sum() gives 0 for every score: each softmax row adds up to exactly 1 "
     "whatever the scores are, so the sum has nothing to change, and its gradient is zero. "
     "In Jacobian terms every column of J sums to y_j(1 − Σ_i y_i) = 0. To see how a score "
@@ -133,12 +134,14 @@ LOSS_FORMULAS: dict[str, str] = {
     ),
 }
 
-PAIRS: dict[str, str] = {
-    "mse": "regression: identity output (no squashing), predicting real numbers",
-    "l1": "regression: identity output; less swayed by outliers than mse",
-    "smooth_l1": "regression: identity output; mse near 0, l1 far away",
-    "bce": "yes/no classification: sigmoid output (probabilities in (0, 1))",
-    "cross_entropy": "multi-class classification: raw scores (identity output); the loss applies softmax itself",
+PAIRS: dict[str, str] = {  # translated when shown
+    "mse": N_("regression: identity output (no squashing), predicting real numbers"),
+    "l1": N_("regression: identity output; less swayed by outliers than mse"),
+    "smooth_l1": N_("regression: identity output; mse near 0, l1 far away"),
+    "bce": N_("yes/no classification: sigmoid output (probabilities in (0, 1))"),
+    "cross_entropy": N_(
+        "multi-class classification: raw scores (identity output); the loss applies softmax itself"
+    ),
 }
 
 LOSS_EXAMPLES: dict[str, tuple[str, str]] = {
@@ -174,53 +177,70 @@ def parse_numbers(text: str, what: str) -> Any:
     """
     cleaned = text.strip().replace("−", "-")
     if not cleaned:
-        raise BptraceError(f"{what}: type a list of numbers, e.g. [1.0, 2.5]")
+        raise BptraceError(_("{what}: type a list of numbers, e.g. [1.0, 2.5]").format(what=what))
     if not cleaned.startswith("["):
         cleaned = f"[{cleaned}]"
+    said = {"what": what, "text": text.strip()}
     try:
         value = json.loads(cleaned)
     except json.JSONDecodeError:
-        raise BptraceError(f"{what}: not a list of numbers: {text.strip()!r}") from None
+        raise BptraceError(_("{what}: not a list of numbers: {text!r}").format(**said)) from None
     if not isinstance(value, list) or not value:
-        raise BptraceError(f"{what}: expected a non-empty list, got {text.strip()!r}")
+        raise BptraceError(_("{what}: expected a non-empty list, got {text!r}").format(**said))
     rows = value if isinstance(value[0], list) else [value]
     width = len(rows[0])
     for row in rows:
         if not isinstance(row, list) or len(row) != width or not row:
-            raise BptraceError(f"{what}: every row needs {width} numbers")
+            raise BptraceError(
+                _("{what}: every row needs {width} numbers").format(what=what, width=width)
+            )
         for v in row:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise BptraceError(f"{what}: {v!r} is not a finite number")
+                raise BptraceError(
+                    _("{what}: {value!r} is not a finite number").format(what=what, value=v)
+                )
     return value
 
 
 def pairing_warnings(output_activation: str, loss: str) -> list[str]:
     """Warnings for an output activation that does not suit ``loss`` (empty when it does)."""
     out: list[str] = []
-    if loss == "cross_entropy" and output_activation == "softmax":
+    act = output_activation
+    if loss == "cross_entropy" and act == "softmax":
         out.append(
-            "double softmax: nn.CrossEntropyLoss applies log-softmax to its input itself, so "
-            "a softmax output layer is squashed twice; the probabilities it trains are flat "
-            "and the gradients small. Use an identity output (raw scores) with cross_entropy."
+            _(
+                "double softmax: nn.CrossEntropyLoss applies log-softmax to its input itself, "
+                "so a softmax output layer is squashed twice; the probabilities it trains are "
+                "flat and the gradients small. Use an identity output (raw scores) with "
+                "cross_entropy."
+            )
         )
-    if loss == "cross_entropy" and output_activation in ("sigmoid", "tanh"):
+    if loss == "cross_entropy" and act in ("sigmoid", "tanh"):
         out.append(
-            f"cross_entropy expects raw scores; a {output_activation} output squeezes them "
-            "into a narrow range, so the class probabilities can never get close to 0 or 1."
+            _(
+                "cross_entropy expects raw scores; a {activation} output squeezes them into a "
+                "narrow range, so the class probabilities can never get close to 0 or 1."
+            ).format(activation=act)
         )
-    if loss == "bce" and output_activation != "sigmoid":
-        if output_activation == "softmax":
-            why = "softmax outputs lie in (0, 1) but are tied to each other"
+    if loss == "bce" and act != "sigmoid":
+        if act == "softmax":
+            why = _("softmax outputs lie in (0, 1) but are tied to each other")
         else:
-            why = f"{output_activation} outputs can leave [0, 1], where ln p is undefined"
+            why = _("{activation} outputs can leave [0, 1], where ln p is undefined").format(
+                activation=act
+            )
         out.append(
-            f"bce needs a probability per output: use a sigmoid output ({why}; "
-            "torch's BCELoss fails on values outside [0, 1])."
+            _(
+                "bce needs a probability per output: use a sigmoid output ({why}; "
+                "torch's BCELoss fails on values outside [0, 1])."
+            ).format(why=why)
         )
-    if loss in ("mse", "l1", "smooth_l1") and output_activation == "softmax":
+    if loss in ("mse", "l1", "smooth_l1") and act == "softmax":
         out.append(
-            f"{loss} on softmax outputs compares probabilities with targets: for classes, "
-            "cross_entropy on raw scores learns faster."
+            _(
+                "{loss} on softmax outputs compares probabilities with targets: for classes, "
+                "cross_entropy on raw scores learns faster."
+            ).format(loss=loss)
         )
     return out
 
@@ -258,7 +278,10 @@ class ChainGraph:
     grads: dict[str, float]  # from loss.backward(): fc1 (retain_grad), w, b
 
 
-CHAIN_B_WHY = (
+TORCH_RECIPROCAL = N_(" (torch writes 1/d as reciprocal(d)·1)")
+"""Said after fc1's label in the walk (translated when the walk is made)."""
+
+CHAIN_B_WHY = N_(
     "Why is b's gradient negative? The exponent is −x·w + b, so fc1 = 1/(e^(−x·w + b) + 1) "
     "= σ(x·w − b): b enters with a minus sign. Raising b lowers fc1, so ∂fc2/∂b = "
     "2 · σ'(0) · (−1) = 2 · 0.25 · (−1) = −0.5, while w gets 2 · 0.25 · x = +0.5."

@@ -16,12 +16,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from bptrace.i18n import _
 from bptrace.model import formulas as F
 from bptrace.model.errors import BptraceError
 from bptrace.model.lesson import (
     LESSON_ACTIVATIONS,
     LESSON_LOSSES,
     SOFTMAX_SAMPLES,
+    TORCH_RECIPROCAL,
     ActivationCurve,
     ChainGraph,
     GraphStep,
@@ -86,9 +88,13 @@ def softmax_demo(scores: list[list[float]] | None = None, picked: int = 0) -> So
     rows = scores if scores is not None else SOFTMAX_SAMPLES
     x = torch.tensor(rows, dtype=DTYPE)
     if x.dim() != 2:
-        raise BptraceError("softmax: expected rows of scores")
+        raise BptraceError(_("softmax: expected rows of scores"))
     if not 0 <= picked < x.shape[1]:
-        raise BptraceError(f"softmax: output index {picked} out of range 0..{x.shape[1] - 1}")
+        raise BptraceError(
+            _("softmax: output index {index} out of range 0..{last}").format(
+                index=picked, last=x.shape[1] - 1
+            )
+        )
     y = torch.softmax(x, dim=-1)
     jac = [
         torch.autograd.functional.jacobian(  # type: ignore[no-untyped-call]
@@ -134,7 +140,11 @@ def loss_demo(name: str, predictions: Any, targets: Any, beta: float = 1.0) -> L
     count, so they add up to the loss; gradients come from autograd.
     """
     if name not in LESSON_LOSSES:
-        raise BptraceError(f"unknown loss {name!r} (known: {', '.join(LESSON_LOSSES)})")
+        raise BptraceError(
+            _("unknown loss {name!r} (known: {known})").format(
+                name=name, known=", ".join(LESSON_LOSSES)
+            )
+        )
     rows = _as_rows(predictions)
     flat_input = not (isinstance(predictions, list) and isinstance(predictions[0], list))
     pred = torch.tensor(rows, dtype=DTYPE)
@@ -154,15 +164,18 @@ def loss_demo(name: str, predictions: Any, targets: Any, beta: float = 1.0) -> L
         target = torch.tensor(t_rows, dtype=DTYPE)
         if target.shape != pred.shape:
             raise BptraceError(
-                f"targets have shape {_shape(t_rows, flat_input)} but predictions "
-                f"{_shape(rows, flat_input)}; {name} needs them equal"
+                _(
+                    "targets have shape {target} but predictions {pred}; {loss} needs them equal"
+                ).format(
+                    target=_shape(t_rows, flat_input), pred=_shape(rows, flat_input), loss=name
+                )
             )
         if name == "bce" and (bool(((pred < 0) | (pred > 1)).any())):
-            raise BptraceError("bce: predictions must be probabilities in [0, 1]")
+            raise BptraceError(_("bce: predictions must be probabilities in [0, 1]"))
         if name == "bce" and (bool(((target < 0) | (target > 1)).any())):
-            raise BptraceError("bce: targets must lie in [0, 1]")
+            raise BptraceError(_("bce: targets must lie in [0, 1]"))
         if name == "smooth_l1" and beta < 0:
-            raise BptraceError(f"smooth_l1: beta must be >= 0, got {beta}")
+            raise BptraceError(_("smooth_l1: beta must be >= 0, got {beta}").format(beta=beta))
         fn, each_fn = _loss_pair(name, beta)
     p = pred.clone().requires_grad_(True)
     with torch.enable_grad():
@@ -207,19 +220,29 @@ def _ce_targets(targets: Any, pred: torch.Tensor) -> tuple[str, torch.Tensor, li
         and all(isinstance(t, int) and not isinstance(t, bool) for t in targets)
     ):
         if len(targets) != batch:
-            raise BptraceError(f"cross_entropy: expected {batch} class indices, got {len(targets)}")
+            raise BptraceError(
+                _("cross_entropy: expected {batch} class indices, got {count}").format(
+                    batch=batch, count=len(targets)
+                )
+            )
         for t in targets:
             if not 0 <= t < classes:
-                raise BptraceError(f"cross_entropy: class index {t} out of range 0..{classes - 1}")
+                raise BptraceError(
+                    _("cross_entropy: class index {index} out of range 0..{last}").format(
+                        index=t, last=classes - 1
+                    )
+                )
         return "indices", torch.tensor(targets, dtype=torch.long), list(targets)
     rows = _as_rows(targets)
     if len(rows) != batch or any(len(r) != classes for r in rows):
         raise BptraceError(
-            f"cross_entropy: targets must be {batch} class indices or {batch} rows of "
-            f"{classes} probabilities"
+            _(
+                "cross_entropy: targets must be {batch} class indices or {batch} rows of "
+                "{classes} probabilities"
+            ).format(batch=batch, classes=classes)
         )
     if any(v < 0 or v > 1 for r in rows for v in r):
-        raise BptraceError("cross_entropy: class probabilities must lie in [0, 1]")
+        raise BptraceError(_("cross_entropy: class probabilities must lie in [0, 1]"))
     return "probabilities", torch.tensor(rows, dtype=DTYPE), None
 
 
@@ -261,7 +284,7 @@ def chain_graph(x: float = 1.0, w: float = 0.0, b: float = 0.0) -> ChainGraph:
         fc2.grad_fn: ("fc2 = m + 1", float(fc2.detach()), ["m", "1"], ["1", "—"]),
         m.grad_fn: ("m = 2·fc1", float(m.detach()), ["fc1", "2"], ["2", "—"]),
         fc1.grad_fn: (
-            "fc1 = r·1 (torch writes 1/d as reciprocal(d)·1)",
+            "fc1 = r·1" + _(TORCH_RECIPROCAL),
             float(fc1.detach()),
             ["r", "1"],
             ["1", "—"],
@@ -296,7 +319,7 @@ def _walk(
     stack, seen = [root], {root}
     while stack:
         node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _slot in node.next_functions:
             if nxt is None:
                 continue
             pending[nxt] = pending.get(nxt, 0) + 1
@@ -314,7 +337,7 @@ def _walk(
             steps.append(
                 GraphStep(
                     name,
-                    f"{leaf}.grad += upstream",
+                    _("{leaf}.grad += upstream").format(leaf=leaf),
                     None,
                     float(grad.detach()),
                     [leaf],
@@ -335,7 +358,7 @@ def _walk(
         steps.append(
             GraphStep(name, label, value, float(grad.detach()), inputs, local_formulas, local, down)
         )
-        for (nxt, _), g in zip(node.next_functions, passed, strict=True):
+        for (nxt, _slot), g in zip(node.next_functions, passed, strict=True):
             if nxt is None or g is None:
                 continue
             upstream[nxt] = upstream[nxt] + g if nxt in upstream else g
@@ -356,7 +379,7 @@ def lesson_spec(train_biases: bool = True, lr: float = 0.5, base: Spec | None = 
     """``base``'s spec (default: the classic 2-2-2 network), with biases trained or frozen and
     the given lr."""
     if not lr > 0:
-        raise BptraceError(f"lr: must be > 0, got {lr}")
+        raise BptraceError(_("lr: must be > 0, got {value}").format(value=lr))
     spec = base if base is not None else parse_spec_text(CLASSIC_TEXT, "classic")
     return dataclasses.replace(spec, train_biases=train_biases, lr=lr)
 

@@ -150,7 +150,7 @@ class BptraceApp(TraceApp):
 
     def open_epoch(self, tr: Trace) -> None:
         """Show a trace made on the training screen in the full step-by-step view."""
-        self.show_trace(tr, "training", "a trace from the training screen is read-only")
+        self.show_trace(tr, _("training"), _("a trace from the training screen is read-only"))
 
     def show_trace(self, tr: Trace, title: str, read_only: str) -> None:
         """Push a read-only step-by-step view of ``tr`` (escape goes back)."""
@@ -175,16 +175,19 @@ class BptraceApp(TraceApp):
         if self.classroom is not None:
             self.classroom.toggle()
         else:
-            self.notify("following the teacher works in a class: `bptrace serve ssh`")
+            self.notify(_("following the teacher works in a class: `bptrace serve ssh`"))
 
     def action_save_svg(self) -> None:
         """Save the screen (a dialog too) as SVG and say where, as an absolute path."""
         from pathlib import Path
 
         if served_why():
-            self.notify(str(served_why()), title="screenshots are off", severity="warning")
+            self.notify(str(served_why()), title=_("screenshots are off"), severity="warning")
             return
-        self.notify(f"saved {Path(self.save_screenshot()).resolve()}", title="screenshot")
+        self.notify(
+            _("saved {path}").format(path=Path(self.save_screenshot()).resolve()),
+            title=_("screenshot"),
+        )
 
     def action_help(self) -> None:
         bindings = [*self.screen_stack[-1].BINDINGS, *self.BINDINGS]

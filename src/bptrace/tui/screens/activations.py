@@ -63,7 +63,7 @@ class ActivationsScreen(Screen[None]):
     """softmax: the output backpropagated alone (0-based)."""
 
     def compose(self) -> ComposeResult:
-        yield Static("Activation functions and their derivatives", id="act-title")
+        yield Static(_("Activation functions and their derivatives"), id="act-title")
         with Horizontal():
             yield OptionList(*[Option(n, id=n) for n in LESSON_ACTIVATIONS], id="act-list")
             with VerticalScroll(id="act-body"):
@@ -103,8 +103,8 @@ class ActivationsScreen(Screen[None]):
         self.query_one("#act-formula", Static).update(
             Text.assemble(("f  ", "bold"), function, "\n", ("f' ", "bold"), derivative)
         )
-        self.query_one("#act-note", Static).update(NOTES[name])
-        self.query_one("#act-agree", Static).update("computing with torch…")
+        self.query_one("#act-note", Static).update(_(NOTES[name]))
+        self.query_one("#act-agree", Static).update(_("computing with torch…"))
         if softmax:
             self._compute_softmax(self.picked)
         else:
@@ -132,7 +132,7 @@ class ActivationsScreen(Screen[None]):
                 Curve(f"{curve.name}(x)", curve.x, curve.y, "cyan", "•"),
                 Curve(_("derivative (autograd)"), curve.x, curve.grad, "orange", "+"),
             ],
-            f"{curve.name} on linspace(−10, 10, 100)",
+            _("{name} on linspace(−10, 10, 100)").format(name=curve.name),
         )
         worst = curve.max_disagreement
         self.query_one("#act-agree", Static).update(

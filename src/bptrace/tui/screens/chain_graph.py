@@ -19,6 +19,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
 
+from bptrace.i18n import N_, _
 from bptrace.model.fmt import fmt
 from bptrace.model.lesson import CHAIN_B_WHY, ChainGraph
 from bptrace.tui.widgets.footer import Footer
@@ -35,11 +36,15 @@ class ChainGraphScreen(Screen[None]):
     ChainGraphScreen #chain-result { height: auto; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", tooltip="back to the previous screen"),
-        Binding("right,n", "step(1)", "Back-step", tooltip="next node of the backward walk"),
-        Binding("left,p", "step(-1)", "Undo", tooltip="previous node of the backward walk"),
-        Binding("home", "go(0)", "First", show=False),
-        Binding("end", "go(-1)", "Last", tooltip="the end of the walk: the leaves' gradients"),
+        Binding("escape", "app.pop_screen", N_("Back"), tooltip=N_("back to the previous screen")),
+        Binding(
+            "right,n", "step(1)", N_("Back-step"), tooltip=N_("next node of the backward walk")
+        ),
+        Binding("left,p", "step(-1)", N_("Undo"), tooltip=N_("previous node of the backward walk")),
+        Binding("home", "go(0)", N_("First"), show=False),
+        Binding(
+            "end", "go(-1)", N_("Last"), tooltip=N_("the end of the walk: the leaves' gradients")
+        ),
     ]
 
     graph: var[ChainGraph | None] = var(None)
@@ -54,11 +59,13 @@ class ChainGraphScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         x, w, b = self._xwb
         yield Static(
-            f"The chain rule on a tiny graph (x = {fmt(x)}, w = {fmt(w)}, b = {fmt(b)})",
+            _("The chain rule on a tiny graph (x = {x}, w = {w}, b = {b})").format(
+                x=fmt(x), w=fmt(w), b=fmt(b)
+            ),
             id="chain-title",
         )
         with VerticalScroll(id="chain-body"):
-            yield Static("building the graph with torch…", id="chain-forward")
+            yield Static(_("building the graph with torch…"), id="chain-forward")
             yield GraphWalk(id="chain-walk")
             yield Static(id="chain-result")
         yield Footer()
@@ -76,7 +83,7 @@ class ChainGraphScreen(Screen[None]):
     def watch_graph(self, graph: ChainGraph | None) -> None:
         if graph is None:
             return
-        text = Text("forward: ", style="bold")
+        text = Text(_("forward: "), style="bold")
         text.append(
             "fc1 = 1/(exp(−x·w + b) + 1), fc2 = 2·fc1 + 1\n",
         )
@@ -95,15 +102,15 @@ class ChainGraphScreen(Screen[None]):
         result = self.query_one("#chain-result", Static)
         if self.index == len(graph.steps) - 1:
             g = graph.grads
-            text = Text("backward() agrees: ", style="bold")
+            text = Text(_("backward() agrees: "), style="bold")
             text.append(
                 f"fc1.grad = {fmt(g['fc1'])}, w.grad = {fmt(g['w'])}, b.grad = {fmt(g['b'])}\n",
                 style="green",
             )
-            text.append(CHAIN_B_WHY, style="italic")
+            text.append(_(CHAIN_B_WHY), style="italic")
             result.update(text)
         else:
-            result.update(Text("→ / n: next node backward   ← / p: previous", style="dim"))
+            result.update(Text(_("→ / n: next node backward   ← / p: previous"), style="dim"))
 
     def validate_index(self, index: int) -> int:
         last = len(self.graph.steps) - 1 if self.graph is not None else 0

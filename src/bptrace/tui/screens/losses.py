@@ -76,7 +76,7 @@ class LossesScreen(Screen[None]):
     """The output activation assumed in front of the loss (for the pairing warnings)."""
 
     def compose(self) -> ComposeResult:
-        yield Static("Loss functions on worked examples", id="loss-title")
+        yield Static(_("Loss functions on worked examples"), id="loss-title")
         with Horizontal():
             yield OptionList(*[Option(n, id=n) for n in LESSON_LOSSES], id="loss-list")
             with VerticalScroll(id="loss-body"):
@@ -85,7 +85,7 @@ class LossesScreen(Screen[None]):
                     yield Label("ŷ / z  = ")
                     yield Input(id="loss-pred", compact=True)
                 with Horizontal(classes="field"):
-                    yield Label("target = ")
+                    yield Label(_("target = "))
                     yield Input(id="loss-target", compact=True)
                 with Horizontal(classes="field hidden", id="loss-beta-row"):
                     yield Label("beta   = ")
@@ -119,7 +119,9 @@ class LossesScreen(Screen[None]):
         self.query_one("#loss-target", Input).value = target
         self.query_one("#loss-beta-row").set_class(self.loss != "smooth_l1", "hidden")
         self.query_one("#loss-formula", Static).update(
-            Text.assemble(LOSS_FORMULAS[self.loss], (_("\npairs with: "), "bold"), PAIRS[self.loss])
+            Text.assemble(
+                LOSS_FORMULAS[self.loss], (_("\npairs with: "), "bold"), _(PAIRS[self.loss])
+            )
         )
         self._show_pairing()
         self._recompute()
@@ -127,7 +129,7 @@ class LossesScreen(Screen[None]):
     def _show_pairing(self) -> None:
         warnings = pairing_warnings(self.output_activation, self.loss)
         text = Text.assemble((_("output activation in front: "), "bold"), self.output_activation)
-        text.append("  (o: change)\n")
+        text.append(_("  (o: change)") + "\n")
         if warnings:
             for w in warnings:
                 text.append(f"⚠ {w}\n", style="bold yellow")
@@ -137,8 +139,8 @@ class LossesScreen(Screen[None]):
 
     def _recompute(self) -> None:
         try:
-            pred = parse_numbers(self.query_one("#loss-pred", Input).value, "predictions")
-            target = parse_numbers(self.query_one("#loss-target", Input).value, "targets")
+            pred = parse_numbers(self.query_one("#loss-pred", Input).value, _("predictions"))
+            target = parse_numbers(self.query_one("#loss-target", Input).value, _("targets"))
             beta = parse_number(self.query_one("#loss-beta", Input).value)
         except BptraceError as exc:
             self.notify(str(exc), severity="error", markup=False)

@@ -8,8 +8,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from bptrace.i18n import _
 from bptrace.model.fmt import fmt
-from bptrace.model.lesson import ChainGraph
+from bptrace.model.lesson import TORCH_RECIPROCAL, ChainGraph
 
 
 class GraphWalk(Static):
@@ -24,13 +25,13 @@ class GraphWalk(Static):
     def show(self, graph: ChainGraph, index: int) -> None:
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold underline")
         table.add_column("", no_wrap=True)
-        table.add_column("grad_fn node", no_wrap=True)
-        table.add_column("makes", no_wrap=True)
-        table.add_column("∂fc2/∂it", justify="right", no_wrap=True)
+        table.add_column(_("grad_fn node"), no_wrap=True)
+        table.add_column(_("makes"), no_wrap=True)
+        table.add_column(_("∂fc2/∂it"), justify="right", no_wrap=True)
         for k, step in enumerate(graph.steps):
             done = k <= index
             mark = "▶" if k == index else ("✓" if done else " ")
-            label = step.label.split(" (torch")[0]
+            label = step.label.replace(_(TORCH_RECIPROCAL), "")
             table.add_row(
                 mark,
                 step.op,
@@ -46,8 +47,13 @@ class GraphWalk(Static):
         text.append(f"{step.op}: {step.label}\n", style="bold")
         if step.op == "AccumulateGrad":
             leaf = step.inputs[0]
-            text.append(f"leaf {leaf}: {leaf}.grad = {fmt(step.upstream)}", style="green")
-            text.append(f"   (backward() gives {fmt(graph.grads[leaf])})\n")
+            text.append(
+                _("leaf {leaf}: {leaf}.grad = {value}").format(leaf=leaf, value=fmt(step.upstream)),
+                style="green",
+            )
+            text.append(
+                _("   (backward() gives {value})").format(value=fmt(graph.grads[leaf])) + "\n"
+            )
             return text
         out = step.label.split(" =")[0]
         for name, formula, local, down in zip(

@@ -44,7 +44,7 @@ class SoftmaxPanel(Static):
         for i, row in enumerate(demo.jacobians[sample]):
             table.add_row(*_row(f"∂y{i + 1}/∂x", row))
         table.add_row(*_row("∂Σy/∂x", demo.sum_grad[sample], "red"))
-        table.add_row(*_row(f"bwd y{k + 1}", demo.picked_grad[sample], "yellow"))
+        table.add_row(*_row(_("bwd y{k}").format(k=k + 1), demo.picked_grad[sample], "yellow"))
         total = sum(demo.outputs[sample])
         agree = demo.max_disagreement
         lines = Text.assemble(
@@ -58,5 +58,5 @@ class SoftmaxPanel(Static):
                 "green" if agree < 1e-12 else "red",
             ),
         )
-        why = Text(SOFTMAX_SUM_WHY, style="italic")
+        why = Text(_(SOFTMAX_SUM_WHY), style="italic")
         self.update(Group(table, lines, why))
