@@ -105,7 +105,12 @@ def build_parser() -> Parser:
         description=_("Watch backpropagation happen, one chain-rule factor at a time."),
         epilog=_("With no command, opens the app on the classic 2-2-2 network (or --spec FILE)."),
     )
-    parser.add_argument("--version", action="version", version="bptrace 0.1.0")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version="bptrace 0.1.0",
+        help=_("show program's version number and exit"),  # argparse's own is not translated
+    )
     parser.add_argument(
         "--list-examples", action="store_true", help=_("list the built-in examples and exit")
     )

@@ -116,7 +116,7 @@ def test_what_is_refused_is_named(text: str, said: str) -> None:
 
 
 def test_huge_values_do_not_hang() -> None:
-    from bptrace.model.expr import Env, evaluate
+    from bptrace.model.expr_eval import Env, evaluate
 
     # not a constant exponent: evaluated in float64, so it overflows to inf (no big integers)
     expr = parse("w5**(w5*64)**64", {"w5"}.__contains__)

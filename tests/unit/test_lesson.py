@@ -17,9 +17,9 @@ from bptrace.model.lesson import (
     pairing_warnings,
     parse_numbers,
 )
+from bptrace.tracer.chain_graph import chain_graph
 from bptrace.tracer.lesson import (
     activation_curve,
-    chain_graph,
     lesson_spec,
     loss_demo,
     softmax_demo,

@@ -15,7 +15,8 @@ import numpy as np
 
 from bptrace.i18n import N_, _
 from bptrace.model.chain import Variant, chain, show, variants
-from bptrace.model.expr import Env, Expr, evaluate, numbers, parse, replace_numbers, variables
+from bptrace.model.expr import Expr, parse
+from bptrace.model.expr_eval import Env, evaluate, numbers, replace_numbers, variables
 from bptrace.model.formulas import loss_count
 from bptrace.model.trace import Array, Trace
 

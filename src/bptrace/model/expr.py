@@ -301,6 +301,8 @@ def _const(expr: Expr) -> float | None:
         return None
     if isinstance(expr, Bin) and (_const(expr.left) is None or _const(expr.right) is None):
         return None
+    from bptrace.model.expr_eval import Env, evaluate  # it imports the tree's classes from here
+
     value = evaluate(expr, Env(lambda n: 0.0, lambda n: 0.0))
     return float(value)
 
@@ -325,108 +327,3 @@ def _call(node: ast.Call, names: Callable[[str], bool]) -> Expr:
     if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
         raise FormulaError(_("{name} takes exactly one argument").format(name=fn))
     return Call(fn, _walk(node.args[0], names))
-
-
-# -- evaluation -------------------------------------------------------------------------
-
-
-class Env:
-    """Values for evaluation: ``value(name)`` and ``grad(name)``, scalars or per-sample arrays."""
-
-    def __init__(self, value: Callable[[str], Array | float], grad: Callable[[str], Array | float]):
-        self.value = value
-        self.grad = grad
-
-
-def _sigmoid(x: Array) -> Array:
-    out: Array = 0.5 * (1.0 + np.tanh(0.5 * x))
-    return out
-
-
-_FN: dict[str, Callable[[Array], Array]] = {
-    "exp": np.exp,
-    "log": np.log,
-    "sigmoid": _sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda x: np.maximum(x, 0.0),
-    "sqrt": np.sqrt,
-    "abs": np.abs,
-}
-
-
-def evaluate(expr: Expr, env: Env) -> Array:
-    """The value of ``expr`` (numpy float64; inf/nan rather than an exception)."""
-    with np.errstate(all="ignore"):
-        return np.asarray(_eval(expr, env), dtype=np.float64)
-
-
-def _eval(expr: Expr, env: Env) -> Array:
-    if isinstance(expr, Num):
-        return np.float64(expr.value)  # type: ignore[return-value]
-    if isinstance(expr, Var):
-        return np.asarray(env.value(expr.name), dtype=np.float64)
-    if isinstance(expr, Grad):
-        return np.asarray(env.grad(expr.name), dtype=np.float64)
-    if isinstance(expr, Neg):
-        return -_eval(expr.arg, env)
-    if isinstance(expr, Call):
-        return _FN[expr.fn](_eval(expr.arg, env))
-    if isinstance(expr, Prod):
-        out: Array = np.float64(1.0)  # type: ignore[assignment]
-        for _, f in expr.factors:
-            out = out * _eval(f, env)
-        return out
-    if isinstance(expr, Sum):
-        total: Array = np.float64(0.0)  # type: ignore[assignment]
-        for _, t in expr.terms:
-            total = total + _eval(t, env)
-        return total
-    a, b = _eval(expr.left, env), _eval(expr.right, env)
-    if expr.op == "+":
-        return a + b
-    if expr.op == "-":
-        return a - b
-    if expr.op == "*":
-        return a * b
-    if expr.op == "/":
-        return a / b
-    return np.power(a, b)
-
-
-def variables(expr: Expr) -> set[str]:
-    """Every network name the expression reads."""
-    if isinstance(expr, Var):
-        return {expr.name}
-    if isinstance(expr, Neg | Call):
-        return variables(expr.arg)
-    if isinstance(expr, Bin):
-        return variables(expr.left) | variables(expr.right)
-    if isinstance(expr, Prod):
-        return set().union(*(variables(f) for _, f in expr.factors))
-    if isinstance(expr, Sum):
-        return set().union(*(variables(t) for _, t in expr.terms))
-    return set()
-
-
-def numbers(expr: Expr) -> list[float]:
-    """Every number written in the expression."""
-    if isinstance(expr, Num):
-        return [expr.value]
-    if isinstance(expr, Neg | Call):
-        return numbers(expr.arg)
-    if isinstance(expr, Bin):
-        return numbers(expr.left) + numbers(expr.right)
-    return []
-
-
-def replace_numbers(expr: Expr, table: dict[float, str]) -> Expr:
-    """``expr`` with each number found in ``table`` replaced by that name."""
-    if isinstance(expr, Num):
-        return Var(table[expr.value]) if expr.value in table else expr
-    if isinstance(expr, Neg):
-        return Neg(replace_numbers(expr.arg, table))
-    if isinstance(expr, Call):
-        return Call(expr.fn, replace_numbers(expr.arg, table))
-    if isinstance(expr, Bin):
-        return Bin(expr.op, replace_numbers(expr.left, table), replace_numbers(expr.right, table))
-    return expr

@@ -95,7 +95,7 @@ class LossJudge(Judge):
         self.truth = [np.asarray([v.loss], dtype=np.float64) for v in versions]
 
     def values(self, expr: Expr) -> list[Array]:
-        from bptrace.model.expr import evaluate
+        from bptrace.model.expr_eval import evaluate
 
         return [np.broadcast_to(evaluate(expr, e), (1,)).astype(np.float64) for e in self.envs]
 

@@ -16,7 +16,7 @@ from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import read_spec
 from bptrace.tui.classroom import Classroom, served_why
-from bptrace.tui.keys import TREE_KEYS, key_rows, palette_commands
+from bptrace.tui.keys import TREE_KEYS, key_rows, palette_commands, translated
 from bptrace.tui.screens.examples import ExamplesScreen
 from bptrace.tui.screens.help import HelpScreen
 from bptrace.tui.screens.trace_view import TraceScreen
@@ -199,7 +199,7 @@ class BptraceApp(TraceApp):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         served = served_why() is not None  # Textual's own "Screenshot" would write a file
-        yield from (
+        yield from translated(
             c for c in super().get_system_commands(screen) if not served or c.title != "Screenshot"
         )
         yield from palette_commands(self, screen)

@@ -18,6 +18,29 @@ TREE_KEYS = [
     ("tab", N_("move focus between panes")),
 ]
 
+TEXTUAL_TEXTS = (  # Textual's own command-palette entries and footer label, for the catalog
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+    N_("palette"),
+)
+
+
+def translated(commands: Iterable[SystemCommand]) -> Iterable[SystemCommand]:
+    """Textual's own palette entries in the language in use (the action is unchanged)."""
+    for c in commands:
+        yield SystemCommand(_(c.title), _(c.help), c.callback, c.discover)
+
 
 def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     """``(key, what it does)`` for each Binding: its tooltip, or its description."""

@@ -75,7 +75,7 @@ class ChainGraphScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def _build(self, x: float, w: float, b: float) -> None:
-        from bptrace.tracer.lesson import chain_graph
+        from bptrace.tracer.chain_graph import chain_graph
 
         graph = chain_graph(x, w, b)
         self.app.call_from_thread(setattr, self, "graph", graph)
