@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -49,7 +49,7 @@ _ACT_MODULES: dict[type[nn.Module], str] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One recorded call: a Linear layer or an activation, with its input and output."""
 
@@ -57,12 +57,17 @@ class Event:
     where: str  # module path, or the function's name
     inp: torch.Tensor
     out: torch.Tensor
-    value: torch.Tensor  # the output (copied before any in-place op can overwrite it)
+    version: int  # the output's version counter when recorded
     act: Activation | None = None
     module: nn.Module | None = None
-    grad: list[torch.Tensor] = field(default_factory=list)  # filled by a hook, if hooked
-    version: int = 0  # the output's version counter when recorded
+    copy: torch.Tensor | None = None  # the output, copied before an in-place op overwrote it
+    grad: list[torch.Tensor] | None = None  # filled by a hook, if hooked
     hooked: bool = False  # an in-place op followed: value copied, gradient taken by a hook
+
+    @property
+    def value(self) -> torch.Tensor:
+        """The output's value when it was made (unchanged, or the copy kept before a write)."""
+        return self.out.detach() if self.copy is None else self.copy
 
 
 def _softmax_dim(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -133,13 +138,11 @@ class Recorder(TorchFunctionMode):
         self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any
     ) -> None:
         if self.direct is not None:  # run by run_direct: this mode is not active
-            self.events.append(
-                Event(kind, where, inp, out, out.detach(), version=out._version, **extra)
-            )
+            self.events.append(Event(kind, where, inp, out, out._version, **extra))
             return
         # Our own calls on tensors here need not go through this mode's Python dispatch.
         with torch._C.DisableTorchFunction():
-            event = Event(kind, where, inp, out, out.detach(), version=out._version, **extra)
+            event = Event(kind, where, inp, out, out._version, **extra)
         self.events.append(event)
 
     def protect(self, x: Any) -> None:
@@ -150,10 +153,12 @@ class Recorder(TorchFunctionMode):
         with torch._C.DisableTorchFunction():
             for event in reversed(self.events):
                 if event.out is x and not event.hooked:
-                    event.value = x.detach().clone()
+                    event.copy = x.detach().clone()
                     event.hooked = True
+                    grads: list[torch.Tensor] = []
+                    event.grad = grads
                     if x.requires_grad:
-                        x.register_hook(lambda g, e=event: e.grad.append(g))  # type: ignore[no-untyped-call]
+                        x.register_hook(grads.append)  # type: ignore[no-untyped-call]
                     return
 
     def overwritten(self) -> list[str]:

@@ -23,6 +23,26 @@ _GLOBAL_HOOKS = (
 )
 
 
+def plain_and_hookless(modules: list[tuple[str, nn.Module]]) -> tuple[bool, bool]:
+    """(every module is an ``nn.Sequential`` or has no child; and, when so, no module has hooks
+    and no global module hook is set): the recording that ``model``'s ``named_modules()`` needs,
+    in one pass."""
+    plain, hooked = True, False
+    for _path, m in modules:
+        if type(m) is not nn.Sequential and any(c is not None for c in m._modules.values()):
+            plain = False
+            break
+        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+            hooked = True
+    if not plain:
+        return False, False
+    if hooked:
+        return True, False
+    import torch.nn.modules.module as mm
+
+    return True, not any(getattr(mm, name, None) for name in _GLOBAL_HOOKS)
+
+
 def hookless(modules: list[tuple[str, nn.Module]]) -> bool:
     """No module of the model (its ``named_modules()``) has hooks, nor is a global one set."""
     import torch.nn.modules.module as mm
@@ -35,15 +55,29 @@ def hookless(modules: list[tuple[str, nn.Module]]) -> bool:
     )
 
 
+def inplace(module: nn.Module) -> bool:
+    """``module.inplace``, read without ``nn.Module.__getattr__`` (which raises, slowly, for
+    the many modules that have no such attribute)."""
+    own = module.__dict__
+    return bool(own["inplace"] if "inplace" in own else getattr(type(module), "inplace", False))
+
+
 def run_direct(rec: Recorder, module: nn.Module, x: Any, names: dict[int, str]) -> Any:
     """``module(x)`` for a leaf or a plain ``nn.Sequential``, each leaf call recorded."""
-    if type(module) is nn.Sequential:
-        for child in module._modules.values():  # what iterating a Sequential gives
-            if child is None:
-                raise TypeError("'NoneType' object is not callable")
+    if type(module) is not nn.Sequential:
+        return _leaf(rec, module, x, names)
+    for child in module._modules.values():  # what iterating a Sequential gives
+        if child is None:
+            raise TypeError("'NoneType' object is not callable")
+        if type(child) is nn.Sequential:
             x = run_direct(rec, child, x, names)
-        return x
-    if getattr(module, "inplace", False):  # what the pre-hook does: keep the value it overwrites
+        else:
+            x = _leaf(rec, child, x, names)
+    return x
+
+
+def _leaf(rec: Recorder, module: nn.Module, x: Any, names: dict[int, str]) -> Any:
+    if inplace(module):  # what the pre-hook does: keep the value it overwrites
         rec.protect(x)
     out = module(x)
     if not isinstance(module, nn.Identity):

@@ -19,8 +19,8 @@ from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
-from bptrace.tracer.capture import Event, recording
-from bptrace.tracer.direct import hookless, run_direct
+from bptrace.tracer.capture import Event, Recorder, recording
+from bptrace.tracer.direct import plain_and_hookless, run_direct
 from bptrace.tracer.losses import loss_info
 
 IDENTITY = Activation("identity")
@@ -74,18 +74,30 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
     return layers
 
 
-def _plain_tree(modules: list[tuple[str, nn.Module]]) -> bool:
-    """What ``capture._plain_sequential`` says of the model, read off its ``named_modules()``:
-    every module is an ``nn.Sequential`` or has no child."""
-    return all(
-        type(m) is nn.Sequential or all(c is None for c in m._modules.values())
-        for _path, m in modules
-    )
+def _numpy(a: torch.Tensor) -> np.ndarray:
+    """A numpy view of ``a`` (a copy for a tensor that is not on the CPU)."""
+    t = a.detach() if a.requires_grad else a
+    try:
+        return t.numpy()
+    except TypeError:  # on another device
+        return t.cpu().numpy()
 
 
 def _as_matrix(a: torch.Tensor) -> np.ndarray:
-    arr = (a.detach() if a.requires_grad else a).cpu().numpy()
+    arr = _numpy(a)
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
+
+
+def _named_params(modules: list[tuple[str, nn.Module]]) -> dict[str, nn.Parameter]:
+    """``dict(model.named_parameters())``, read off the ``named_modules()`` already listed."""
+    out: dict[str, nn.Parameter] = {}
+    seen: set[int] = set()
+    for path, m in modules:
+        for key, p in m._parameters.items():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                out[f"{path}.{key}" if path else key] = p
+    return out
 
 
 def _check_inputs(
@@ -125,13 +137,14 @@ def trace_mlp(
             _("model must be a torch.nn.Module, got {type}").format(type=type(model).__name__)
         )
     modules = list(model.named_modules())
-    params = dict(model.named_parameters())
+    params = _named_params(modules)
     dtype = _check_inputs(model, params, inputs, targets)
     frozen = [p for p in params.values() if not p.requires_grad]
     # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
     # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
-    plain = _plain_tree(modules)  # worked out once, used by the run and the recording
-    direct = plain and hookless(modules)  # run child by child (tracer/direct.py)
+    # worked out once, used by the run and the recording: a plain Sequential tree; with no
+    # hook, run child by child (tracer/direct.py)
+    plain, direct = plain_and_hookless(modules)
     lazy_input = direct and inputs.dim() == 2
     paths = {id(m): f"{path}." if path else "" for path, m in modules}
     x = inputs.detach().clone().requires_grad_(not lazy_input)
@@ -140,32 +153,17 @@ def trace_mlp(
             p.requires_grad_(True)
         with torch.enable_grad():
             calls, output, loss, info, grads = _run(
-                model, modules, params, x, targets, loss_fn, (plain, direct), paths
+                model, modules, params, x, targets, loss_fn, (plain, direct)
             )
     finally:
         for p in frozen:
             p.requires_grad_(False)
-    layers: list[Layer] = []
     notes: list[str] = []
-    for call in calls:
-        path = paths[id(call.linear.module)]
-        weight = _param(params, grads, f"{path}weight", lr)
-        bias = _param(params, grads, f"{path}bias", lr) if f"{path}bias" in params else None
-        if bias is not None:
-            bias = per_neuron(bias, path, weight.value.shape[0], notes)
-        layers.append(
-            Layer(
-                weight,
-                bias,
-                _as_matrix(call.linear.value),
-                _grad(call.linear, grads),
-                _as_matrix(call.post.value),
-                _grad(call.post, grads),
-            )
-        )
+    with torch.no_grad():  # the snapshots below are not part of any graph
+        layers = [_layer(call, params, grads, paths, lr, notes) for call in calls]
     sizes = (call_in(calls[0]), *(c.linear.out.shape[-1] for c in calls))
-    out2 = _as_matrix(output.detach())
-    t = targets.detach().cpu().numpy()
+    out2 = _as_matrix(output)
+    t = _numpy(targets)
     t2 = (
         t.reshape(-1, 1).astype(np.float64)
         if info.target_kind == "indices"
@@ -192,6 +190,30 @@ def trace_mlp(
     return tr
 
 
+def _layer(
+    call: LayerCall,
+    params: dict[str, nn.Parameter],
+    grads: Grads,
+    paths: dict[int, str],
+    lr: float | None,
+    notes: list[str],
+) -> Layer:
+    """One traced layer: its parameters (snapshots), values and gradients as numpy arrays."""
+    path = paths[id(call.linear.module)]
+    weight = _param(params, grads, f"{path}weight", lr)
+    bias = _param(params, grads, f"{path}bias", lr) if f"{path}bias" in params else None
+    if bias is not None:
+        bias = per_neuron(bias, path, weight.value.shape[0], notes)
+    return Layer(
+        weight,
+        bias,
+        _as_matrix(call.linear.value),
+        _grad(call.linear, grads),
+        _as_matrix(call.post.value),
+        _grad(call.post, grads),
+    )
+
+
 def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
     """∂loss/∂inputs = ∂loss/∂l(layer 1) @ W1, the product autograd's Linear backward does."""
 
@@ -214,23 +236,27 @@ def _run(
     targets: torch.Tensor,
     loss_fn: nn.Module,
     how: tuple[bool, bool],
-    paths: dict[int, str],
 ) -> tuple[list[LayerCall], torch.Tensor, torch.Tensor, LossInfo, Grads]:
     """Forward with the recorder, the loss, and one ``torch.autograd.grad`` for everything.
 
     Gradients go straight to us (nothing accumulates into ``.grad``): of the input, of every
     parameter, and of every recorded output not already hooked before an in-place change.
-    ``how`` is (a plain Sequential tree, run child by child); ``paths`` each module's prefix.
+    ``how`` is (a plain Sequential tree, run child by child).
     """
-    with recording(model, modules, how) as rec:
-        try:
-            output = model(x) if rec.direct is None else run_direct(rec, model, x, rec.direct)
-        except BptraceError:
-            raise
-        except (RuntimeError, ValueError, TypeError, IndexError) as exc:
-            raise BptraceError(
-                _("the model's forward pass failed: {reason}").format(reason=_first_line(exc))
-            ) from None
+    try:
+        if how[1]:  # a plain Sequential tree with no hook: run child by child, nothing to remove
+            rec = Recorder(track_depth=False)
+            rec.direct = names = {id(m): where or type(m).__name__ for where, m in modules}
+            output = run_direct(rec, model, x, names)
+        else:
+            with recording(model, modules, how) as rec:
+                output = model(x)
+    except BptraceError:
+        raise
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise BptraceError(
+            _("the model's forward pass failed: {reason}").format(reason=_first_line(exc))
+        ) from None
     if not isinstance(output, torch.Tensor):
         raise BptraceError(
             _("the model returned {type}, not a tensor").format(type=type(output).__name__)
@@ -252,19 +278,17 @@ def _run(
         raise BptraceError(
             _("the loss is not a scalar (shape {shape})").format(shape=tuple(loss.shape))
         )
-    owned = set()
+    owned: set[int] = set()
     for call in calls:
-        path = paths[id(call.linear.module)]
-        owned.add(f"{path}weight")
-        if getattr(call.linear.module, "bias", None) is not None:
-            owned.add(f"{path}bias")
-    stray = sorted(set(params) - owned)
+        own = call.linear.module._parameters if call.linear.module is not None else {}
+        owned.update(id(p) for key, p in own.items() if key in ("weight", "bias"))
+    stray = sorted(key for key, p in params.items() if id(p) not in owned)
     if stray:
         raise BptraceError(
             _("parameter {name!r} does not belong to a traced Linear layer").format(name=stray[0])
         )
     wanted: dict[int, torch.Tensor] = {id(x): x} if x.requires_grad else {}
-    wanted.update((id(p), p) for p in params.values())
+    wanted.update({id(p): p for p in params.values()})
     for call in calls:
         for event in (call.linear, call.post):
             if not event.hooked:
@@ -293,23 +317,18 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
 
 def _param(params: dict[str, nn.Parameter], grads: Grads, key: str, lr: float | None) -> Param:
     p = params[key]
-    value = p.detach().clone()  # a snapshot: the trace must not change if the model trains on
+    value = (
+        p.clone()
+    )  # a snapshot (under no_grad): the trace must not change if the model trains on
     grad = grads.get(id(p))
     g = torch.zeros_like(value) if grad is None else grad
     trainable = p.requires_grad
-    updated = None
-    if lr is not None:
-        updated = value.clone()
-        if trainable:
-            updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
-    return Param(
-        value.numpy(), _own(g), trainable, None if updated is None else updated.numpy()
-    )  # value and updated: our own clones, detached
-
-
-def _own(t: torch.Tensor) -> np.ndarray:
-    """A numpy view of a tensor that only this trace holds (our clone, a fresh gradient)."""
-    return t.detach().cpu().numpy()
+    if lr is None:  # numpy views of tensors only this trace holds (our clone, a fresh gradient)
+        return Param(_numpy(value), _numpy(g), trainable)
+    updated = value.clone()
+    if trainable:
+        updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
+    return Param(_numpy(value), _numpy(g), trainable, _numpy(updated))
 
 
 def _grad(event: Event, grads: Grads) -> np.ndarray:
