@@ -1,6 +1,7 @@
 """Regenerate screenshots/*.svg by driving the real app with ``run_test`` (``make screenshots``):
 every picture at 100×30 (a projector), the main views at 80×24 too (SSH), and the chain of
-∂loss/∂w5 in the light theme and under NO_COLOR=1 at both sizes.
+∂loss/∂w5 in the light theme and under NO_COLOR=1 at both sizes, and in Chinese (``--lang zh``)
+at both sizes, with two lessons.
 
 Each picture is taken at a fixed size once the app has settled (trace workers finished), so
 the files only change when the app's look does.
@@ -15,6 +16,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from bptrace.i18n import set_language
 from bptrace.tui.app import BptraceApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -27,7 +29,7 @@ MAIN_VIEWS: list[tuple[str, list[str]]] = [
 ]
 
 # name, size, app arguments, keys to press, the screen that must be on top, the setting
-# (dark: the default theme; light: textual-light; nocolor: NO_COLOR=1)
+# (dark: the default theme; light: textual-light; nocolor: NO_COLOR=1; zh: dark, in Chinese)
 Shot = tuple[str, tuple[int, int], dict[str, Any], list[str], str, str]
 SHOTS: list[Shot] = [
     *[(name, PROJECTOR, {}, keys, "TraceScreen", "dark") for name, keys in MAIN_VIEWS],
@@ -46,6 +48,10 @@ SHOTS: list[Shot] = [
     ("training", PROJECTOR, {}, ["t", "r"], "TrainingScreen", "dark"),
     ("chain-graph", PROJECTOR, {}, ["g", "right", "right", "right"], "ChainGraphScreen", "dark"),
     ("modules", PROJECTOR, {"example": "deep-sigmoid"}, ["m"], "ModuleTraceScreen", "dark"),
+    ("backward-chain-zh", PROJECTOR, {}, ["n"] * 13, "TraceScreen", "zh"),
+    ("backward-chain-80x24-zh", SSH, {}, ["n"] * 13, "TraceScreen", "zh"),
+    ("activations-zh", PROJECTOR, {}, ["a"], "ActivationsScreen", "zh"),
+    ("chain-graph-zh", PROJECTOR, {}, ["g", "end"], "ChainGraphScreen", "zh"),
     ("cnn", PROJECTOR, {"example": "small-cnn"}, ["b"], "ModuleTraceScreen", "dark"),
 ]
 
@@ -62,6 +68,7 @@ async def shoot(
     os.environ.pop("NO_COLOR", None)
     if setting == "nocolor":
         os.environ["NO_COLOR"] = "1"  # Textual reads it when the app is made
+    set_language("zh" if setting == "zh" else "en")
     app = BptraceApp(**kwargs)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)

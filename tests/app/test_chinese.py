@@ -22,10 +22,9 @@ from bptrace.tui.widgets.network_drawing import NetworkDrawing
 from bptrace.tui.widgets.network_tree import NetworkTree
 
 # Words that are names, not prose: the network's, the activations' and loss's, torch's, the
-# module type (Linear), the program's, and the drawing's column of inputs
+# module type (Linear) and the program's
 ALLOWED = {
     "bptrace", "classic", "sigmoid", "mse", "mean", "loss", "lr", "autograd", "Linear",
-    "input",
 }  # fmt: skip
 
 

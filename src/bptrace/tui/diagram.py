@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from bptrace.i18n import _
@@ -64,9 +64,15 @@ class Canvas:
         self.heavy = [[False] * width for _ in range(height)]
 
     def put(self, x: int, y: int, text: str, style: str = "") -> None:
-        for i, ch in enumerate(text):
-            if 0 <= x + i < self.width and 0 <= y < self.height:
-                self.chars[y][x + i], self.styles[y][x + i] = ch, style
+        """``text`` from cell ``x`` on; a double-width character (Chinese) takes two cells,
+        the second holding ``""`` so that each line still adds up to its width."""
+        for ch in text:
+            wide = cell_len(ch) == 2
+            if x >= 0 and x + wide < self.width and 0 <= y < self.height:
+                self.chars[y][x], self.styles[y][x] = ch, style
+                if wide:
+                    self.chars[y][x + 1], self.styles[y][x + 1] = "", style
+            x += 2 if wide else 1
 
     def line(self, x: int, y: int, dirs: int, heavy: bool = False) -> None:
         if 0 <= x < self.width and 0 <= y < self.height:
@@ -106,7 +112,7 @@ class Canvas:
 
 def _columns(tr: Trace) -> list[tuple[str, list[str]]]:
     net, namer = tr.network, tr.namer
-    cols = [("input", [f"i{c + 1}" for c in range(net.sizes[0])])]
+    cols = [(_("input"), [f"i{c + 1}" for c in range(net.sizes[0])])]
     for k in range(1, net.depth + 1):
         names = [namer.post(k, r) for r in range(net.sizes[k])]
         cols.append((f"{net.activations[k - 1].name}", names))
@@ -236,7 +242,7 @@ def draw(
     def col_width(c: int, digits: int | None) -> int:
         title = cols[c][0]
         nodes = max(len(text) for n in could_show(c) for text, _ in node_lines(n, digits))
-        return max(nodes, min(len(title), 10))
+        return max(nodes, min(cell_len(title), 10))
 
     # widths: full digits if the whole network fits, else fewer, else a window of columns
     choice = None
@@ -323,12 +329,17 @@ def draw(
         title, names = cols[c]
         start, end = windows[c]
         offset = ((visible - (end - start)) * slot) // 2
-        cut = title if len(title) <= widths[c] else title[: max(1, widths[c] - 1)] + "…"
+        cut = (
+            title
+            if cell_len(title) <= widths[c]
+            else set_cell_size(title, max(1, widths[c] - 1)) + "…"
+        )
         canvas.put(xs[c], 0, cut, "underline")
         if start > 0:
-            canvas.put(xs[c], top - 1, f"⋮ {start} more", "bold")
+            canvas.put(xs[c], top - 1, _("⋮ {count} more").format(count=start), "bold")
         if end < len(names):
-            canvas.put(xs[c], rows_used - 1, f"⋮ {len(names) - end} more", "bold")
+            more = _("⋮ {count} more").format(count=len(names) - end)
+            canvas.put(xs[c], rows_used - 1, more, "bold")
         for j, name in enumerate(names[start:end]):
             y = top + offset + j * slot
             pos[name] = y
