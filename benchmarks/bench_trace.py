@@ -326,6 +326,11 @@ def main() -> None:
     parser.add_argument("--no-export", action="store_true", help="skip the export/load case")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall", help="what to time")
     parser.add_argument("--no-torchlens", action="store_true", help="skip TorchLens")
+    parser.add_argument(
+        "--pairs-only",
+        action="store_true",
+        help="time plain and capture alone, A B A B (no capture+steps in the rotation)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     global CLOCK
@@ -353,13 +358,13 @@ def main() -> None:
         case.runs = {
             "plain": plain(case),
             "capture": capture(case),
-            "capture+steps": capture_steps(case),
+            **({} if args.pairs_only else {"capture+steps": capture_steps(case)}),
         }
     for case in (b32, b64):
         case.every["capture+steps"] = args.steps_every
     measure(cases, args.reps, args.warmup)
     report(cases)
-    for case in cases:
+    for case in [] if args.pairs_only else cases:
         print(f"\ncapture+steps, its parts once each ({case.name}):\n  {step_costs(case)}")
     if tl is not None:
         # TorchLens wraps torch's functions on its first call and leaves them wrapped, which
