@@ -1,22 +1,35 @@
-"""The main screen at the sizes people have (80×24 over SSH, 100×30 on a projector, 120×36):
-nothing needs horizontal scrolling, the drawing shows the step's neuron and both ends of its
+"""The main screen at the sizes people have (80×24 over SSH, 100×30 on a projector, 120×36),
+in English and in Chinese: nothing needs horizontal scrolling, the drawing shows the step's neuron and both ends of its
 edge, and the footer shows the help and quit keys."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 from conftest import classic_app, main, ready
 from fit_helpers import STEPS, drawing_text, footer_keys, scrolling
 
+from bptrace.i18n import set_language
 from bptrace.tui.widgets.network_drawing import NetworkDrawing
 
 SIZES = [(80, 24), (100, 30), (120, 36)]
 
 
+@pytest.fixture(params=["en", "zh"])
+def lang(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each fit test in both languages (Chinese characters take two cells)."""
+    set_language(request.param)
+    yield request.param
+    set_language("en")
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("step", list(STEPS))
-async def test_fits(size: tuple[int, int], step: str) -> None:
+async def test_fits(size: tuple[int, int], step: str, lang: str) -> None:
     keys, neuron, ends = STEPS[step]
+    if lang == "zh":  # the legend's words, in Chinese: "↻ 更新 w5：0.40 → 新值 …"
+        ends = tuple(end.replace("update", "更新") for end in ends)
     app = classic_app()
     async with app.run_test(size=size) as pilot:
         await ready(pilot)
