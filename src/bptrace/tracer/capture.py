@@ -21,7 +21,6 @@ from torch.overrides import TorchFunctionMode
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation
-from bptrace.tracer.direct import hookless
 
 _ACT_FUNCS: dict[Any, str] = {
     torch.sigmoid: "sigmoid",
@@ -204,30 +203,14 @@ class Recorder(TorchFunctionMode):
         self.record("act", where, x, out, act=act)
 
 
-def _plain_sequential(model: nn.Module) -> bool:
-    """An ``nn.Sequential`` (of such) of leaf modules: its forward only calls its children, so
-    every activation is a module call the hooks see, and no TorchFunctionMode is needed."""
-    if type(model) is not nn.Sequential:
-        return next(model.children(), None) is None
-    return all(_plain_sequential(child) for child in model.children())
-
-
 @contextmanager
-def recording(
-    model: nn.Module, modules: list[tuple[str, nn.Module]], how: tuple[bool, bool] | None = None
-) -> Iterator[Recorder]:
-    """Hook every leaf module of ``model`` (``modules`` is its ``named_modules()``) and
-    activation functions; unhook on exit. ``how``, when the caller has worked it out: (a plain
-    Sequential tree, with no hook: run child by child)."""
-    if how is None:
-        plain = _plain_sequential(model)  # nothing but modules runs: no function calls to catch
-        how = (plain, plain and hookless(modules))
-    plain, direct = how
+def recording(modules: list[tuple[str, nn.Module]], plain: bool) -> Iterator[Recorder]:
+    """Hook every leaf module (``modules`` is the model's ``named_modules()``) and, unless the
+    model is ``plain`` (a tree of ``nn.Sequential`` whose forward only calls its children, so
+    every activation is a module call the hooks see), activation functions called as plain
+    functions; unhook on exit. A plain tree with no hook of its own is not recorded here: the
+    tracer runs it child by child (:func:`bptrace.tracer.direct.run_direct`)."""
     rec = Recorder(track_depth=not plain)
-    if direct:  # the tracer runs it child by child: no hook at all
-        rec.direct = {id(m): where or type(m).__name__ for where, m in modules}
-        yield rec
-        return
     handles = []
     try:
         for where, module in modules:

@@ -25,34 +25,19 @@ _GLOBAL_HOOKS = (
 
 def plain_and_hookless(modules: list[tuple[str, nn.Module]]) -> tuple[bool, bool]:
     """(every module is an ``nn.Sequential`` or has no child; and, when so, no module has hooks
-    and no global module hook is set): the recording that ``model``'s ``named_modules()`` needs,
-    in one pass."""
-    plain, hooked = True, False
+    and no global module hook is set): how ``model``'s ``named_modules()`` is recorded, worked
+    out in one pass."""
+    hooked = False
     for _path, m in modules:
         if type(m) is not nn.Sequential and any(c is not None for c in m._modules.values()):
-            plain = False
-            break
+            return False, False
         if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
             hooked = True
-    if not plain:
-        return False, False
     if hooked:
         return True, False
     import torch.nn.modules.module as mm
 
     return True, not any(getattr(mm, name, None) for name in _GLOBAL_HOOKS)
-
-
-def hookless(modules: list[tuple[str, nn.Module]]) -> bool:
-    """No module of the model (its ``named_modules()``) has hooks, nor is a global one set."""
-    import torch.nn.modules.module as mm
-
-    if any(getattr(mm, name, None) for name in _GLOBAL_HOOKS):
-        return False
-    return not any(
-        m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
-        for _, m in modules
-    )
 
 
 def inplace(module: nn.Module) -> bool:

@@ -140,11 +140,11 @@ def trace_mlp(
     params = _named_params(modules)
     dtype = _check_inputs(model, params, inputs, targets)
     frozen = [p for p in params.values() if not p.requires_grad]
-    # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
-    # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
     # worked out once, used by the run and the recording: a plain Sequential tree; with no
     # hook, run child by child (tracer/direct.py)
     plain, direct = plain_and_hookless(modules)
+    # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
+    # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
     lazy_input = direct and inputs.dim() == 2
     paths = {id(m): f"{path}." if path else "" for path, m in modules}
     x = inputs.detach().clone().requires_grad_(not lazy_input)
@@ -249,7 +249,7 @@ def _run(
             rec.direct = names = {id(m): where or type(m).__name__ for where, m in modules}
             output = run_direct(rec, model, x, names)
         else:
-            with recording(model, modules, how) as rec:
+            with recording(modules, how[0]) as rec:
                 output = model(x)
     except BptraceError:
         raise
