@@ -1,5 +1,5 @@
-"""A trace keeps the parameters and inputs as they were when it was made: changing the model
-or the batch in place afterwards (through ``.data``, under ``no_grad``, an optimizer step)
+"""A trace keeps the parameters, inputs and targets as they were when it was made: changing
+the model or the batch in place afterwards (through ``.data``, under ``no_grad``, an optimizer step)
 changes none of the trace's numbers."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def test_parameters_changed_in_place_after_trace_leave_it_as_it_was() -> None:
         p.data.add_(1.0)  # through .data: the version counter does not move
     torch.optim.SGD(model.parameters(), lr=0.5).step()  # no .grad: a no-op, must not matter
     inputs.mul_(-2.0)
+    targets.add_(1.0)
     assert (tr.layers[0].weight.value == w1).all()
     if b2 is not None:
         assert tr.layers[1].bias is not None and (tr.layers[1].bias.value == b2).all()
@@ -30,6 +31,7 @@ def test_parameters_changed_in_place_after_trace_leave_it_as_it_was() -> None:
     assert tr["w5"].value == 0.4
     assert abs(tr["w5"].grad - 0.08216704056423077) < 1e-12
     assert abs(tr.inputs[0, 0] - 0.05) < 1e-12
+    assert tr["t1"].value == 0.01 and tr["t2"].value == 0.99
     assert not any(torch.equal(p.detach(), torch.from_numpy(w1)) for p in model.parameters())
 
 

@@ -164,10 +164,10 @@ def trace_mlp(
     sizes = (call_in(calls[0]), *(c.linear.out.shape[-1] for c in calls))
     out2 = _as_matrix(output)
     t = _numpy(targets)
-    t2 = (
+    t2 = (  # a copy either way: the caller's targets may change in place after the trace
         t.reshape(-1, 1).astype(np.float64)
         if info.target_kind == "indices"
-        else t.reshape(out2.shape)
+        else t.reshape(out2.shape).copy()
     )
     network = NetworkInfo(
         sizes=tuple(int(s) for s in sizes),
