@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from fit_helpers import footer_keys, scrolling
@@ -20,21 +19,22 @@ from bptrace.tui.screens.chain_graph import ChainGraphScreen
 from bptrace.tui.screens.losses import LossesScreen
 from bptrace.tui.screens.training import TrainingScreen
 
-SCREENS: dict[str, tuple[Callable[[], Screen[None]], list[str]]] = {
+Lessons = dict[str, tuple[Callable[[], Screen[None]], list[str]]]  # name → (screen, keys)
+SCREENS: Lessons = {
     "activations": (ActivationsScreen, []),
     "losses": (LossesScreen, []),
     "training": (lambda: TrainingScreen(epochs=300, train_biases=False), ["r"]),
 }
 # every lesson, at the places with the most prose: (screen, keys pressed)
-PROSE: dict[str, tuple[Callable[[], Screen[None]], list[str]]] = {
+PROSE: Lessons = {
     "sigmoid": (ActivationsScreen, []),
     "softmax": (ActivationsScreen, ["down"] * 4),
     "mse": (LossesScreen, []),
     "bce": (LossesScreen, ["down"] * 3),
     "chain-graph": (ChainGraphScreen, ["end"]),
 }
-# names, not prose: the optimiser, the network, the loss, the learning rate, log10, and Textual's own palette key
-NAMES = {"SGD", "classic", "loss", "lr", "log", "esc", "palette"}
+# names, not prose: the optimiser, the network, the loss, the learning rate, log10, and a key
+NAMES = {"SGD", "classic", "loss", "lr", "log", "esc"}
 # ... and on the other lessons: activations, losses, torch's own names, functions of a formula
 LESSON_NAMES = NAMES | {
     "sigmoid", "tanh", "relu", "softmax", "identity", "mse", "bce", "autograd", "linspace",
@@ -44,7 +44,7 @@ LESSON_NAMES = NAMES | {
 
 
 async def look(
-    name: str, size: tuple[int, int], lang: str, screens: dict[str, Any] = SCREENS
+    name: str, size: tuple[int, int], lang: str, screens: Lessons = SCREENS
 ) -> tuple[str, set[str], list[str]]:
     set_language(lang)
     try:

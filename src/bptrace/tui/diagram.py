@@ -66,13 +66,26 @@ class Canvas:
     def put(self, x: int, y: int, text: str, style: str = "") -> None:
         """``text`` from cell ``x`` on; a double-width character (Chinese) takes two cells,
         the second holding ``""`` so that each line still adds up to its width."""
+        if not 0 <= y < self.height:
+            return
+        row = self.chars[y]
         for ch in text:
-            wide = cell_len(ch) == 2
-            if x >= 0 and x + wide < self.width and 0 <= y < self.height:
-                self.chars[y][x], self.styles[y][x] = ch, style
+            wide = not ch.isascii() and cell_len(ch) == 2
+            if x >= 0 and x + wide < self.width:
+                self._clear_pair(row, x)  # both cells cleared first, then written
                 if wide:
-                    self.chars[y][x + 1], self.styles[y][x + 1] = "", style
+                    self._clear_pair(row, x + 1)
+                    row[x + 1], self.styles[y][x + 1] = "", style
+                row[x], self.styles[y][x] = ch, style
             x += 2 if wide else 1
+
+    def _clear_pair(self, row: list[str], x: int) -> None:
+        """Cell ``x`` is about to be written: a wide character it is half of loses its other
+        half too (blanked), so no line ends up a cell short or long."""
+        if row[x] == "" and x > 0:
+            row[x - 1] = " "
+        elif x + 1 < self.width and row[x + 1] == "":
+            row[x + 1] = " "
 
     def line(self, x: int, y: int, dirs: int, heavy: bool = False) -> None:
         if 0 <= x < self.width and 0 <= y < self.height:
