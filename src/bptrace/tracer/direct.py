@@ -8,6 +8,7 @@ on the model, so nothing has to be removed, and module calls take torch's hook-f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from torch import nn
@@ -23,21 +24,42 @@ _GLOBAL_HOOKS = (
 )
 
 
-def plain_and_hookless(modules: list[tuple[str, nn.Module]]) -> tuple[bool, bool]:
-    """(every module is an ``nn.Sequential`` or has no child; and, when so, no module has hooks
-    and no global module hook is set): how ``model``'s ``named_modules()`` is recorded, worked
-    out in one pass."""
-    hooked = False
-    for _path, m in modules:
-        if type(m) is not nn.Sequential and any(c is not None for c in m._modules.values()):
-            return False, False
+@dataclass(slots=True)
+class Survey:
+    """What one pass over a model's ``named_modules()`` finds."""
+
+    params: dict[str, nn.Parameter]  # ``dict(model.named_parameters())``
+    paths: dict[int, str]  # id(module) → its path (``""`` for the model itself)
+    plain: bool  # every module is an ``nn.Sequential`` or has no child
+    direct: bool  # plain, and no module hook anywhere (nor a global one): run by run_direct
+
+
+def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
+    """The model's parameters, module paths and how it is recorded, in one pass over
+    ``modules`` (its ``named_modules()``)."""
+    params: dict[str, nn.Parameter] = {}
+    seen: set[int] = set()
+    paths: dict[int, str] = {}
+    plain, hooked = True, False
+    for path, m in modules:
+        paths[id(m)] = path
+        for key, p in m._parameters.items():
+            if p is not None and id(p) not in seen:
+                seen.add(id(p))
+                params[f"{path}.{key}" if path else key] = p
+        if plain and type(m) is not nn.Sequential:
+            for c in m._modules.values():
+                if c is not None:
+                    plain = False
+                    break
         if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
             hooked = True
-    if hooked:
-        return True, False
-    import torch.nn.modules.module as mm
+    direct = plain and not hooked
+    if direct:
+        import torch.nn.modules.module as mm
 
-    return True, not any(getattr(mm, name, None) for name in _GLOBAL_HOOKS)
+        direct = not any(getattr(mm, name, None) for name in _GLOBAL_HOOKS)
+    return Survey(params, paths, plain, direct)
 
 
 def inplace(module: nn.Module) -> bool:
@@ -47,24 +69,25 @@ def inplace(module: nn.Module) -> bool:
     return bool(own["inplace"] if "inplace" in own else getattr(type(module), "inplace", False))
 
 
-def run_direct(rec: Recorder, module: nn.Module, x: Any, names: dict[int, str]) -> Any:
-    """``module(x)`` for a leaf or a plain ``nn.Sequential``, each leaf call recorded."""
+def run_direct(rec: Recorder, module: nn.Module, x: Any, paths: dict[int, str]) -> Any:
+    """``module(x)`` for a leaf or a plain ``nn.Sequential``, each leaf call recorded
+    (``paths``: id(module) → its path in the model)."""
     if type(module) is not nn.Sequential:
-        return _leaf(rec, module, x, names)
+        return _leaf(rec, module, x, paths)
     for child in module._modules.values():  # what iterating a Sequential gives
         if child is None:
             raise TypeError("'NoneType' object is not callable")
         if type(child) is nn.Sequential:
-            x = run_direct(rec, child, x, names)
+            x = run_direct(rec, child, x, paths)
         else:
-            x = _leaf(rec, child, x, names)
+            x = _leaf(rec, child, x, paths)
     return x
 
 
-def _leaf(rec: Recorder, module: nn.Module, x: Any, names: dict[int, str]) -> Any:
+def _leaf(rec: Recorder, module: nn.Module, x: Any, paths: dict[int, str]) -> Any:
     if inplace(module):  # what the pre-hook does: keep the value it overwrites
         rec.protect(x)
     out = module(x)
     if not isinstance(module, nn.Identity):
-        rec.leaf(module, names[id(module)], x, out)
+        rec.leaf(module, paths[id(module)] or type(module).__name__, x, out)
     return out

@@ -37,7 +37,9 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
                 "(mean or sum)"
             ).format(reduction=reduction)
         )
-    if getattr(loss_fn, "weight", None) is not None:
+    # the class weights are a buffer; read without nn.Module.__getattr__, which raises (slowly)
+    # for the losses that have none
+    if loss_fn._buffers.get("weight", loss_fn.__dict__.get("weight")) is not None:
         raise BptraceError(
             _("{loss} with class weights is not supported").format(loss=type(loss_fn).__name__)
         )

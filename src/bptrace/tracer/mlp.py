@@ -20,7 +20,7 @@ from bptrace.model.network import Activation, LossInfo, NetworkInfo
 from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
 from bptrace.tracer.capture import Event, Recorder, recording
-from bptrace.tracer.direct import plain_and_hookless, run_direct
+from bptrace.tracer.direct import Survey, run_direct, survey
 from bptrace.tracer.losses import loss_info
 
 IDENTITY = Activation("identity")
@@ -75,29 +75,13 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
 
 
 def _numpy(a: torch.Tensor) -> np.ndarray:
-    """A numpy view of ``a`` (a copy for a tensor that is not on the CPU)."""
-    t = a.detach() if a.requires_grad else a
-    try:
-        return t.numpy()
-    except TypeError:  # on another device
-        return t.cpu().numpy()
+    """A numpy view of ``a``, detached (a copy for a tensor that is not on the CPU)."""
+    return a.numpy(force=True)
 
 
 def _as_matrix(a: torch.Tensor) -> np.ndarray:
-    arr = _numpy(a)
+    arr = a.numpy(force=True)
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
-
-
-def _named_params(modules: list[tuple[str, nn.Module]]) -> dict[str, nn.Parameter]:
-    """``dict(model.named_parameters())``, read off the ``named_modules()`` already listed."""
-    out: dict[str, nn.Parameter] = {}
-    seen: set[int] = set()
-    for path, m in modules:
-        for key, p in m._parameters.items():
-            if p is not None and id(p) not in seen:
-                seen.add(id(p))
-                out[f"{path}.{key}" if path else key] = p
-    return out
 
 
 def _check_inputs(
@@ -137,31 +121,29 @@ def trace_mlp(
             _("model must be a torch.nn.Module, got {type}").format(type=type(model).__name__)
         )
     modules = list(model.named_modules())
-    params = _named_params(modules)
+    # worked out in one pass, used by the run and the recording: the parameters, the module
+    # paths, a plain Sequential tree, and (with no hook) run child by child (tracer/direct.py)
+    found = survey(modules)
+    params = found.params
     dtype = _check_inputs(model, params, inputs, targets)
     frozen = [p for p in params.values() if not p.requires_grad]
-    # worked out once, used by the run and the recording: a plain Sequential tree; with no
-    # hook, run child by child (tracer/direct.py)
-    plain, direct = plain_and_hookless(modules)
     # ∂loss/∂inputs is one more matrix product; for a plain Sequential chain it is exactly
     # ∂loss/∂l(layer 1) · W1, which the trace computes when first read (input_grad_ below)
-    lazy_input = direct and inputs.dim() == 2
-    paths = {id(m): f"{path}." if path else "" for path, m in modules}
-    x = inputs.detach().clone().requires_grad_(not lazy_input)
+    lazy_input = found.direct and inputs.dim() == 2
+    x = inputs.detach().clone()
+    if not lazy_input:
+        x.requires_grad_(True)
     try:
         for p in frozen:  # frozen parameters get a gradient too (shown, never applied)
             p.requires_grad_(True)
         with torch.enable_grad():
-            calls, output, loss, info, grads = _run(
-                model, modules, params, x, targets, loss_fn, (plain, direct)
-            )
+            calls, output, loss, info, grads = _run(model, modules, found, x, targets, loss_fn)
     finally:
         for p in frozen:
             p.requires_grad_(False)
     notes: list[str] = []
-    with torch.no_grad():  # the snapshots below are not part of any graph
-        layers = [_layer(call, params, grads, paths, lr, notes) for call in calls]
-    sizes = (call_in(calls[0]), *(c.linear.out.shape[-1] for c in calls))
+    layers = [_layer(call, params, grads, found.paths, lr, notes) for call in calls]
+    sizes = [call_in(calls[0])] + [c.linear.out.shape[-1] for c in calls]
     out2 = _as_matrix(output)
     t = _numpy(targets)
     t2 = (  # a copy either way: the caller's targets may change in place after the trace
@@ -170,14 +152,14 @@ def trace_mlp(
         else t.reshape(out2.shape).copy()
     )
     network = NetworkInfo(
-        sizes=tuple(int(s) for s in sizes),
-        activations=tuple(c.act for c in calls),
+        sizes=tuple([int(s) for s in sizes]),
+        activations=tuple([c.act for c in calls]),
         loss=info,
         batch=out2.shape[0],
         dtype=str(dtype).removeprefix("torch."),
         lr=lr,
         name=name,
-        has_bias=tuple(layer.bias is not None for layer in layers),
+        has_bias=tuple([layer.bias is not None for layer in layers]),
     )
     input_grad: np.ndarray | Callable[[], np.ndarray]
     if lazy_input:
@@ -185,7 +167,7 @@ def trace_mlp(
     else:
         got = grads.get(id(x))
         input_grad = _as_matrix(torch.zeros_like(x) if got is None else got)
-    tr = Trace(network, _as_matrix(x.detach()), input_grad, t2, float(loss.detach()), layers)
+    tr = Trace(network, _as_matrix(x), input_grad, t2, loss.item(), layers)
     tr.warnings.extend(notes)
     return tr
 
@@ -200,17 +182,24 @@ def _layer(
 ) -> Layer:
     """One traced layer: its parameters (snapshots), values and gradients as numpy arrays."""
     path = paths[id(call.linear.module)]
+    path = f"{path}." if path else ""
     weight = _param(params, grads, f"{path}weight", lr)
-    bias = _param(params, grads, f"{path}bias", lr) if f"{path}bias" in params else None
+    key = f"{path}bias"
+    bias = _param(params, grads, key, lr) if key in params else None
     if bias is not None:
         bias = per_neuron(bias, path, weight.value.shape[0], notes)
+    linear, post = call.linear, call.post
+    pre_value = _as_matrix(linear.out if linear.copy is None else linear.copy)
+    post_value = (
+        pre_value if post is linear else _as_matrix(post.out if post.copy is None else post.copy)
+    )
     return Layer(
         weight,
         bias,
-        _as_matrix(call.linear.value),
-        _grad(call.linear, grads),
-        _as_matrix(call.post.value),
-        _grad(call.post, grads),
+        pre_value,
+        _grad(linear, grads, pre_value),
+        post_value,
+        _grad(post, grads, post_value),
     )
 
 
@@ -231,25 +220,24 @@ Grads = dict[int, torch.Tensor]  # keyed by id() of the tensor (input, parameter
 def _run(
     model: nn.Module,
     modules: list[tuple[str, nn.Module]],
-    params: dict[str, nn.Parameter],
+    found: Survey,
     x: torch.Tensor,
     targets: torch.Tensor,
     loss_fn: nn.Module,
-    how: tuple[bool, bool],
 ) -> tuple[list[LayerCall], torch.Tensor, torch.Tensor, LossInfo, Grads]:
     """Forward with the recorder, the loss, and one ``torch.autograd.grad`` for everything.
 
     Gradients go straight to us (nothing accumulates into ``.grad``): of the input, of every
     parameter, and of every recorded output not already hooked before an in-place change.
-    ``how`` is (a plain Sequential tree, run child by child).
     """
+    params = found.params
     try:
-        if how[1]:  # a plain Sequential tree with no hook: run child by child, nothing to remove
+        if found.direct:  # a plain Sequential tree with no hook: run child by child
             rec = Recorder(track_depth=False)
-            rec.direct = names = {id(m): where or type(m).__name__ for where, m in modules}
-            output = run_direct(rec, model, x, names)
+            rec.direct = found.paths
+            output = run_direct(rec, model, x, found.paths)
         else:
-            with recording(modules, how[0]) as rec:
+            with recording(modules, found.plain) as rec:
                 output = model(x)
     except BptraceError:
         raise
@@ -281,20 +269,24 @@ def _run(
     owned: set[int] = set()
     for call in calls:
         own = call.linear.module._parameters if call.linear.module is not None else {}
-        owned.update(id(p) for key, p in own.items() if key in ("weight", "bias"))
-    stray = sorted(key for key, p in params.items() if id(p) not in owned)
-    if stray:
+        for key in ("weight", "bias"):
+            p = own.get(key)
+            if p is not None:
+                owned.add(id(p))
+    if len(owned) != len(params):
+        stray = sorted(key for key, p in params.items() if id(p) not in owned)
         raise BptraceError(
             _("parameter {name!r} does not belong to a traced Linear layer").format(name=stray[0])
         )
-    wanted: dict[int, torch.Tensor] = {id(x): x} if x.requires_grad else {}
-    wanted.update({id(p): p for p in params.values()})
+    wanted = [x] if x.requires_grad else []
+    wanted += params.values()
     for call in calls:
-        for event in (call.linear, call.post):
-            if not event.hooked:
-                wanted[id(event.out)] = event.out
-    got = torch.autograd.grad(loss, list(wanted.values()), allow_unused=True)
-    grads = {key: g for key, g in zip(wanted, got, strict=True) if g is not None}
+        if not call.linear.hooked:
+            wanted.append(call.linear.out)
+        if call.post is not call.linear and not call.post.hooked:
+            wanted.append(call.post.out)
+    got = torch.autograd.grad(loss, wanted, allow_unused=True)
+    grads = {id(t): g for t, g in zip(wanted, got, strict=True) if g is not None}
     return calls, output, loss, info, grads
 
 
@@ -317,22 +309,23 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
 
 def _param(params: dict[str, nn.Parameter], grads: Grads, key: str, lr: float | None) -> Param:
     p = params[key]
-    value = (
-        p.clone()
-    )  # a snapshot (under no_grad): the trace must not change if the model trains on
+    # a snapshot: the trace must not change if the model trains on (a reference and a version
+    # check would not do: a write through ``p.data`` does not move ``p._version``)
+    value = p.detach().clone()
     grad = grads.get(id(p))
     g = torch.zeros_like(value) if grad is None else grad
     trainable = p.requires_grad
     if lr is None:  # numpy views of tensors only this trace holds (our clone, a fresh gradient)
-        return Param(_numpy(value), _numpy(g), trainable)
+        return Param(value.numpy(force=True), g.numpy(force=True), trainable)
     updated = value.clone()
     if trainable:
         updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
-    return Param(_numpy(value), _numpy(g), trainable, _numpy(updated))
+    return Param(value.numpy(force=True), g.numpy(force=True), trainable, updated.numpy(force=True))
 
 
-def _grad(event: Event, grads: Grads) -> np.ndarray:
+def _grad(event: Event, grads: Grads, value: np.ndarray) -> np.ndarray:
+    """The gradient of the recorded output ``event`` (whose value is ``value``)."""
     grad = event.grad[-1] if event.hooked and event.grad else grads.get(id(event.out))
     if grad is None:
-        return np.zeros_like(_as_matrix(event.value))
+        return np.zeros_like(value)
     return _as_matrix(grad)
