@@ -1,8 +1,8 @@
 """Trace one forward and one backward pass of an MLP into a :class:`~bptrace.model.trace.Trace`.
 
-The model's own parameters are never touched: the pass runs through
-``torch.func.functional_call`` on detached copies, and gradients come from
-``torch.autograd.grad`` (nothing accumulates into ``.grad``).
+The model's own parameters are never changed: the pass runs the model as it is, gradients come
+from ``torch.autograd.grad`` (nothing accumulates into ``.grad``), and the trace keeps copies of
+the parameters taken just before the pass.
 """
 
 from __future__ import annotations
@@ -137,12 +137,17 @@ def trace_mlp(
         for p in frozen:  # frozen parameters get a gradient too (shown, never applied)
             p.requires_grad_(True)
         with torch.enable_grad():
+            # the parameters' snapshots, taken before the run: the trace must not change if the
+            # model trains on (a reference and a version check would not do: a write through
+            # ``p.data`` does not move ``p._version``); copied now, while the forward pass is
+            # about to read them anyway, they cost less than after the backward pass
+            snaps = {id(p): p.detach().clone() for p in params.values()}
             calls, output, loss, info, grads = _run(model, modules, found, x, targets, loss_fn)
     finally:
         for p in frozen:
             p.requires_grad_(False)
     notes: list[str] = []
-    layers = [_layer(call, params, grads, found.paths, lr, notes) for call in calls]
+    layers = [_layer(call, params, (snaps, grads), found.paths, lr, notes) for call in calls]
     sizes = [call_in(calls[0])] + [c.linear.out.shape[-1] for c in calls]
     out2 = _as_matrix(output)
     t = _numpy(targets)
@@ -175,17 +180,19 @@ def trace_mlp(
 def _layer(
     call: LayerCall,
     params: dict[str, nn.Parameter],
-    grads: Grads,
+    got: tuple[Grads, Grads],
     paths: dict[int, str],
     lr: float | None,
     notes: list[str],
 ) -> Layer:
-    """One traced layer: its parameters (snapshots), values and gradients as numpy arrays."""
+    """One traced layer: its parameters (snapshots), values and gradients as numpy arrays;
+    ``got`` is (the parameters' snapshots, every gradient)."""
+    grads = got[1]
     path = paths[id(call.linear.module)]
     path = f"{path}." if path else ""
-    weight = _param(params, grads, f"{path}weight", lr)
+    weight = _param(params, got, f"{path}weight", lr)
     key = f"{path}bias"
-    bias = _param(params, grads, key, lr) if key in params else None
+    bias = _param(params, got, key, lr) if key in params else None
     if bias is not None:
         bias = per_neuron(bias, path, weight.value.shape[0], notes)
     linear, post = call.linear, call.post
@@ -214,7 +221,7 @@ def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
     return compute
 
 
-Grads = dict[int, torch.Tensor]  # keyed by id() of the tensor (input, parameter, recorded output)
+Grads = dict[int, torch.Tensor]  # keyed by id() of a tensor (input, parameter, recorded output)
 
 
 def _run(
@@ -307,12 +314,13 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
     raise BptraceError(_("a traced Linear layer is not a submodule of the model"))
 
 
-def _param(params: dict[str, nn.Parameter], grads: Grads, key: str, lr: float | None) -> Param:
+def _param(
+    params: dict[str, nn.Parameter], got: tuple[Grads, Grads], key: str, lr: float | None
+) -> Param:
+    """Parameter ``key``: its snapshot and gradient from ``got`` (snapshots, gradients)."""
     p = params[key]
-    # a snapshot: the trace must not change if the model trains on (a reference and a version
-    # check would not do: a write through ``p.data`` does not move ``p._version``)
-    value = p.detach().clone()
-    grad = grads.get(id(p))
+    value = got[0][id(p)]
+    grad = got[1].get(id(p))
     g = torch.zeros_like(value) if grad is None else grad
     trainable = p.requires_grad
     if lr is None:  # numpy views of tensors only this trace holds (our clone, a fresh gradient)
