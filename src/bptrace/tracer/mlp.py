@@ -149,7 +149,7 @@ def trace_mlp(
     notes: list[str] = []
     layers = [_layer(call, params, (snaps, grads), found.paths, lr, notes) for call in calls]
     sizes = [call_in(calls[0])] + [c.linear.out.shape[-1] for c in calls]
-    out2 = _as_matrix(output)
+    out2 = layers[-1].post  # the model's output (checked by _structure), as a matrix
     t = _numpy(targets)
     t2 = (  # a copy either way: the caller's targets may change in place after the trace
         t.reshape(-1, 1).astype(np.float64)
