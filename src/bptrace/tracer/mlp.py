@@ -8,6 +8,7 @@ the parameters taken just before the pass.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,12 +137,12 @@ def trace_mlp(
     try:
         for p in frozen:  # frozen parameters get a gradient too (shown, never applied)
             p.requires_grad_(True)
-        with torch.enable_grad():
-            # the parameters' snapshots, taken before the run: the trace must not change if the
-            # model trains on (a reference and a version check would not do: a write through
-            # ``p.data`` does not move ``p._version``); copied now, while the forward pass is
-            # about to read them anyway, they cost less than after the backward pass
-            snaps = {id(p): p.detach().clone() for p in params.values()}
+        # the parameters' snapshots, taken before the run: the trace must not change if the
+        # model trains on (a reference and a version check would not do: a write through
+        # ``p.data`` does not move ``p._version``); copied now, while the forward pass is
+        # about to read them anyway, they cost less than after the backward pass
+        snaps = {id(p): p.detach().clone() for p in params.values()}
+        with nullcontext() if torch.is_grad_enabled() else torch.enable_grad():
             calls, output, loss, info, grads = _run(model, modules, found, x, targets, loss_fn)
     finally:
         for p in frozen:
