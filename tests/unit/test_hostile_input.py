@@ -361,3 +361,35 @@ def test_inference_mode_says_what_to_do(hooked: Path, cli: Callable[..., Result]
     model, inputs, targets, loss_fn = bptrace.classic()
     with torch.inference_mode(), pytest.raises(bptrace.BptraceError, match="call it outside"):
         bptrace.trace(model, inputs, targets, loss_fn)
+
+
+BFLOAT16 = """
+import torch
+from torch import nn
+def model():
+    m = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()).to(torch.bfloat16)
+    x = torch.tensor([[0.05, 0.1]], dtype=torch.bfloat16)
+    return m, x, torch.tensor([[0.01, 0.99]], dtype=torch.bfloat16), nn.MSELoss()
+"""
+
+
+def test_a_bfloat16_model_is_refused_by_trace_and_shown_by_module(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """numpy has no bfloat16: trace() says so in one error (it raised a bare TypeError from
+    inside the tracer), and the CLI falls back to the per-module view, with the reason."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()).to(torch.bfloat16)
+    x = torch.ones(1, 2, dtype=torch.bfloat16)
+    with pytest.raises(bptrace.BptraceError, match=r"parameters are bfloat16; .* float64 models"):
+        bptrace.trace(model, x, x, nn.MSELoss())
+    path = tmp_path / "bf16.py"
+    path.write_text(BFLOAT16)
+    result = cli("export", "--model", f"{path}:model")
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    assert doc["kind"] == "modules"
+    assert doc["model"]["dtype"] == "bfloat16"
+    assert any("parameters are bfloat16" in w for w in doc["warnings"])

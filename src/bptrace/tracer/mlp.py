@@ -93,6 +93,13 @@ def _check_inputs(
     if not params:
         raise BptraceError(_("the model has no parameters to trace"))
     dtype = next(iter(params.values())).dtype
+    if dtype not in (torch.float16, torch.float32, torch.float64):  # what numpy can hold
+        raise BptraceError(
+            _(
+                "the model's parameters are {dtype}; bptrace traces float16, float32 and "
+                "float64 models (convert it with model.double() or model.float())"
+            ).format(dtype=str(dtype).removeprefix("torch."))
+        )
     if inputs.dtype != dtype:
         raise BptraceError(
             _("inputs are {dtype} but the model's parameters are {want}").format(
