@@ -6,8 +6,9 @@ One torch thread unless ``--threads``. Each case is measured on its own: warm-up
 of plain, capture, ... back to back (A B A B), so each capture is timed right after the plain it
 is compared with; the figures are medians and IQRs, and the ratios are to the plain
 forward+backward+zero_grad of the same case: of the medians, and the median of each round's
-own ratio (steadier while other work loads the machine). Then the export/load case
-(``bench_export.py``).
+own ratio (steadier while other work loads the machine), and the minor page faults per run
+(counted outside the timed part: memory the C allocator gave back and took again). Then the
+export/load case (``bench_export.py``).
 TorchLens (when importable) comes in a second part of the same run, interleaved with its own
 plain and capture, because its first call wraps torch's functions for the rest of the process.
 
@@ -24,6 +25,7 @@ import argparse
 import gc
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -63,6 +65,7 @@ class Case:
     runs: dict[str, Callable[[], object]] = field(default_factory=dict)
     every: dict[str, int] = field(default_factory=dict)  # run a slow contender every k-th rep
     times: dict[str, list[float]] = field(default_factory=dict)
+    faults: dict[str, int] = field(default_factory=dict)  # minor page faults over the timed runs
 
 
 def mlp_b(dtype: torch.dtype, seed: int = 0) -> Case:
@@ -201,9 +204,12 @@ def measure(cases: list[Case], reps: int, warmup: int) -> None:
             for name, run in case.runs.items():
                 if rep % case.every.get(name, 1):
                     continue
+                flt = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                 start = CLOCK()
                 run()
                 case.times[name].append(CLOCK() - start)
+                flt = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - flt
+                case.faults[name] = case.faults.get(name, 0) + flt
 
 
 def pair_ratio(case: Case, name: str) -> float:
@@ -219,16 +225,20 @@ def fmt_ms(seconds: float) -> str:
 
 
 def report(cases: list[Case]) -> None:
-    print("| case | contender | median ms | IQR ms | × plain (medians) | × plain (pairs) |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(
+        "| case | contender | median ms | IQR ms | × plain (medians) | × plain (pairs) "
+        "| page faults per run |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
     for case in cases:
         base = statistics.median(case.times["plain"])
         for name, times in case.times.items():
             med = statistics.median(times)
             q1, _, q3 = statistics.quantiles(times, n=4) if len(times) > 1 else (med, 0, med)
+            faults = case.faults.get(name, 0) / len(times)
             print(
                 f"| {case.name} | {name} | {fmt_ms(med)} | {fmt_ms(q3 - q1)} | {med / base:.2f}× "
-                f"| {pair_ratio(case, name):.2f}× |"
+                f"| {pair_ratio(case, name):.2f}× | {faults:.1f} |"
             )
 
 
