@@ -242,7 +242,8 @@ async def walk(name: str, lang: str, size: tuple[int, int]) -> Walk:
             look()
         tree = app.screen.query_one(ModuleTree)
         tree.focus()
-        await pilot.press(*["up"] * len(tree.labels()))  # to the input, at the top
+        tree.cursor_line = 0  # to the input, at the top (as pressing ↑ all the way would)
+        await settle(pilot)
         for _ in range(len(tree.labels())):  # every node shown (groups deeper than 3 closed)
             await pilot.press("down")
             await settle(pilot)
