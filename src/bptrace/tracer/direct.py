@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import torch.nn.modules.module as _module_module
 from torch import nn
 
 if TYPE_CHECKING:
@@ -56,9 +57,10 @@ def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
             hooked = True
     direct = plain and not hooked
     if direct:
-        import torch.nn.modules.module as mm
-
-        direct = not any(getattr(mm, name, None) for name in _GLOBAL_HOOKS)
+        for name in _GLOBAL_HOOKS:
+            if getattr(_module_module, name, None):
+                direct = False
+                break
     return Survey(params, paths, plain, direct)
 
 
