@@ -65,8 +65,9 @@ class Event:
 
     @property
     def value(self) -> torch.Tensor:
-        """The output's value when it was made (unchanged, or the copy kept before a write)."""
-        return self.out.detach() if self.copy is None else self.copy
+        """The output's value when it was made (unchanged, or the copy kept before a write);
+        still in the graph (``numpy(force=True)`` detaches)."""
+        return self.out if self.copy is None else self.copy
 
 
 def _softmax_dim(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

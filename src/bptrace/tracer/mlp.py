@@ -204,10 +204,8 @@ def _layer(
     if bias is not None:
         bias = per_neuron(bias, path, weight.value.shape[0], notes)
     linear, post = call.linear, call.post
-    pre_value = _as_matrix(linear.out if linear.copy is None else linear.copy)
-    post_value = (
-        pre_value if post is linear else _as_matrix(post.out if post.copy is None else post.copy)
-    )
+    pre_value = _as_matrix(linear.value)
+    post_value = pre_value if post is linear else _as_matrix(post.value)
     return Layer(
         weight,
         bias,
