@@ -116,7 +116,7 @@ class Recorder(TorchFunctionMode):
         self.events: list[Event] = []
         self.depth = 0  # > 0 while inside a hooked leaf module
         self.track_depth = track_depth  # only needed while function calls are caught too
-        self.direct: dict[int, str] | None = None  # module → name, when run by run_direct
+        self.direct = False  # run by run_direct: this mode is never entered
 
     def __torch_function__(
         self, func: Callable[..., Any], types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
@@ -137,7 +137,7 @@ class Recorder(TorchFunctionMode):
     def record(
         self, kind: str, where: str, inp: torch.Tensor, out: torch.Tensor, **extra: Any
     ) -> None:
-        if self.direct is not None:  # run by run_direct: this mode is not active
+        if self.direct:  # this mode is not active
             self.events.append(Event(kind, where, inp, out, out._version, **extra))
             return
         # Our own calls on tensors here need not go through this mode's Python dispatch.

@@ -75,12 +75,8 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
     return layers
 
 
-def _numpy(a: torch.Tensor) -> np.ndarray:
-    """A numpy view of ``a``, detached (a copy for a tensor that is not on the CPU)."""
-    return a.numpy(force=True)
-
-
 def _as_matrix(a: torch.Tensor) -> np.ndarray:
+    """A detached numpy view of ``a`` as a matrix (a copy for a tensor not on the CPU)."""
     arr = a.numpy(force=True)
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
@@ -158,7 +154,7 @@ def trace_mlp(
     layers = [_layer(call, params, (snaps, grads), found.paths, lr, notes) for call in calls]
     sizes = [call_in(calls[0])] + [c.linear.out.shape[-1] for c in calls]
     out2 = layers[-1].post  # the model's output (checked by _structure), as a matrix
-    t = _numpy(targets)
+    t = targets.numpy(force=True)
     t2 = (  # a copy either way: the caller's targets may change in place after the trace
         t.reshape(-1, 1).astype(np.float64)
         if info.target_kind == "indices"
@@ -247,7 +243,7 @@ def _run(
     try:
         if found.direct:  # a plain Sequential tree with no hook: run child by child
             rec = Recorder(track_depth=False)
-            rec.direct = found.paths
+            rec.direct = True
             output = run_direct(rec, model, x, found.paths)
         else:
             with recording(modules, found.plain) as rec:
