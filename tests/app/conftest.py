@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.pilot import Pilot
 
 from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
@@ -64,3 +66,21 @@ def _finer_idle_wait() -> None:
 
 
 _finer_idle_wait()
+
+
+def _press_ends_on_a_drawn_frame() -> None:
+    """``press()`` returns once the keys' messages are handled, but the screen lays itself out
+    and repaints on its own timer (1/60 s). With 1/50 s idle steps that timer had always fired
+    before ``press()`` returned; with the finer steps above it sometimes had not, and a test
+    read the frame from before the key (seen once in CI). So ``press()`` here ends as
+    ``pause()`` does: with the screen's pending layout and repaint done."""
+    press = Pilot.press
+
+    async def press_and_draw(self: Pilot[Any], *keys: str) -> None:
+        await press(self, *keys)
+        await self.pause()
+
+    Pilot.press = press_and_draw  # type: ignore[method-assign]
+
+
+_press_ends_on_a_drawn_frame()
