@@ -166,7 +166,8 @@ class BptraceApp(TraceApp):
         self.push_screen(ExamplesScreen(), chosen)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # TraceApp's on_mount (which traces the source) runs too: Textual calls each class's
+        # handler in turn. Calling it from here as well had traced the source twice at start.
         self.classroom = Classroom.from_env(self)
         if self.classroom is not None:
             self.run_worker(self.classroom.run(), group="classroom")

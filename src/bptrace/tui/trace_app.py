@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.message import Message
 from textual.screen import Screen
@@ -24,7 +24,7 @@ from bptrace.model.catalog import LESSON_EXAMPLES
 from bptrace.model.errors import BptraceError
 from bptrace.model.spec import Spec
 from bptrace.tui.colours import use_readable_colours
-from bptrace.tui.heap import settle
+from bptrace.tui.heap import IdleCollector, settle
 from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.source import Source
 
@@ -102,7 +102,16 @@ class TraceApp(App[None]):
         return screen
 
     def on_mount(self) -> None:
+        self.heap = IdleCollector(self)
         self.open(self.source, first=True)
+
+    def on_unmount(self) -> None:
+        self.heap.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.heap.poke()
+        await super().on_event(event)
 
     def open(self, source: Source, first: bool = False) -> None:
         """Show ``source``; trace it in a worker after the first frame."""
