@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 from time import monotonic
+from typing import Any
 
 from textual.app import App
 
@@ -39,7 +40,7 @@ def settle() -> None:
 class IdleCollector:
     """Full collections in the pauses between keys (:meth:`poke` on each key)."""
 
-    def __init__(self, app: App[object]) -> None:
+    def __init__(self, app: App[Any]) -> None:
         self._thresholds = gc.get_threshold()
         gc.set_threshold(self._thresholds[0], self._thresholds[1], PRESSES)
         self._last = monotonic()
