@@ -89,7 +89,7 @@ KINDS = {
 
 def per_sample(column: Array) -> Scalar:
     """One sample → a float; several → a list of floats."""
-    values = [float(v) for v in column]
+    values: list[float] = column.astype(float, copy=False).tolist()
     return values[0] if len(values) == 1 else values
 
 

@@ -39,6 +39,9 @@ LEVELS: list[tuple[int | None, str, str | None]] = [
     (3, N_("not yet"), None),
 ]
 
+LEAF = Text()
+"""A leaf's label until it is drawn (never shown: :meth:`NetworkTree.render_label`)."""
+
 
 class NetworkTree(ScrollbarsNow, Tree[str]):
     """The tree of named scalars; moving the cursor jumps to the step that computes a node."""
@@ -131,7 +134,7 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
 
     def _add(self, parent: TreeNode[str], child: Child) -> None:
         if child.name is not None:  # the label is drawn when the line is (render_label)
-            self._by_name[child.name] = parent.add_leaf(child.name, data=child.name)
+            self._by_name[child.name] = parent.add_leaf(LEAF, data=child.name)
             return
         assert child.key is not None
         node = parent.add(child.label, expand=child.expand)
@@ -190,6 +193,11 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
             self._drop(key)
 
     # -- labels: made when a line is drawn, for the lines on screen only --------------------
+    def process_label(self, label: str | Text) -> Text:
+        """A leaf is added with the placeholder :data:`LEAF` (its label is made when its line
+        is drawn): no markup to parse and no copy, as ``Tree`` makes of any other label."""
+        return LEAF if label is LEAF else super().process_label(label)
+
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
         name = node.data
         if name is None or self._trace is None:
