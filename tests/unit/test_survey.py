@@ -94,3 +94,14 @@ def test_any_hook_turns_the_direct_run_off() -> None:
         finally:
             handle.remove()
     assert survey(list(model.named_modules())).direct
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit's, as dynamo loads
+def test_a_compiled_module_turns_the_direct_run_off() -> None:
+    """``module.compile()`` makes ``module(x)`` run the compiled call, which the direct run
+    (calling ``forward``) would skip."""
+    model = _nested()
+    model[0].compile()  # compiled lazily, on the first call: this test never calls it
+    found = survey(list(model.named_modules()))
+    assert found.plain
+    assert not found.direct

@@ -3,7 +3,8 @@
 When the model is a tree of plain ``nn.Sequential`` containers of leaf modules and nothing in
 it (nor a global module hook) has hooks, :func:`run_direct` does what ``Sequential.forward``
 does, child by child, and hands each leaf call to the recorder itself: nothing is registered
-on the model, so nothing has to be removed, and module calls take torch's hook-free path.
+on the model, so nothing has to be removed, and each leaf's ``forward`` is called directly
+(with no hook anywhere, that is all ``module(x)`` does).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import torch
 import torch.nn.modules.module as _module_module
 from torch import nn
 
@@ -32,7 +34,7 @@ class Survey:
     params: dict[str, nn.Parameter]  # ``dict(model.named_parameters())``
     paths: dict[int, str]  # id(module) → its path (``""`` for the model itself)
     plain: bool  # every module is an ``nn.Sequential`` or has no child
-    direct: bool  # plain, and no module hook anywhere (nor a global one): run by run_direct
+    direct: bool  # plain, nothing hooked or compiled, no global hook: run by run_direct
 
 
 def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
@@ -53,9 +55,15 @@ def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
                 if c is not None:
                     plain = False
                     break
-        if m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks:
+        if (  # module(x) would do more than call forward: a hook, or compiled
+            m._forward_hooks
+            or m._forward_pre_hooks
+            or m._backward_hooks
+            or m._backward_pre_hooks
+            or m._compiled_call_impl is not None
+        ):
             hooked = True
-    direct = plain and not hooked
+    direct = plain and not hooked and not torch._C._get_tracing_state()
     if direct:
         for name in _GLOBAL_HOOKS:
             if getattr(_module_module, name, None):
@@ -89,7 +97,7 @@ def run_direct(rec: Recorder, module: nn.Module, x: Any, paths: dict[int, str]) 
 def _leaf(rec: Recorder, module: nn.Module, x: Any, paths: dict[int, str]) -> Any:
     if inplace(module):  # what the pre-hook does: keep the value it overwrites
         rec.protect(x)
-    out = module(x)
+    out = module.forward(x)  # all that module(x) does when survey() found it direct
     if not isinstance(module, nn.Identity):
         rec.leaf(module, paths[id(module)] or type(module).__name__, x, out)
     return out
