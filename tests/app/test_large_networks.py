@@ -88,3 +88,33 @@ async def test_off_screen_parts_are_marked() -> None:
         text = app.screen.query_one(NetworkDrawing).text
         assert "…" in text.splitlines()[2]  # columns to the left and right are off-screen
         assert "sigmoid 2" in text  # windowed columns say which layer they are
+
+
+def _batch_spec(batch: int) -> str:
+    """A 3-4-3 network with a batch: each value of a neuron is a list of ``batch`` numbers."""
+    rows = [[round(0.1 * (s + 1) * (k - 1), 2) for k in range(3)] for s in range(batch)]
+    targets = [[1.0 if k == s % 3 else 0.0 for k in range(3)] for s in range(batch)]
+    return (
+        f'name = "batch {batch}"\nlayers = [3, 4, 3]\nactivation = "sigmoid"\n'
+        'output_activation = "softmax"\nloss = "cross_entropy"\nlr = 0.1\nseed = 3\n'
+        f"inputs = {rows}\ntargets = {targets}\n"
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+async def test_a_batch_never_makes_the_tree_scroll_sideways(size: tuple[int, int]) -> None:
+    """A batch's labels ("[a, b, c, d, … 64 samples] ∂ […]") are shortened to fewer samples,
+    then to the count alone, and cut with "…" if even that is too wide: the tree never needs
+    horizontal scrolling, whatever step opens which group."""
+    app = BptraceApp(spec=parse_spec_text(_batch_spec(64), "batch.toml"))
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        tree = app.screen.query_one(NetworkTree)
+        for key in ["b", *["n"] * 8, "u", "end"]:  # the output layer's gradients, then more
+            await pilot.press(key)
+            await pilot.pause()
+            assert scrolling(app) == [], key
+            assert tree.max_scroll_x == 0, key
+        assert tree.level > 4  # fewer samples than the first levels' four
+        shown = [tree.label_of(n) for n in ("o1", "l5", "h1")]
+        assert all("64 samples]" in label for label in shown), shown

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bptrace.i18n import N_
+from bptrace.i18n import N_, _
 from bptrace.model.fmt import fmt_sig_apart, fmt_value, fmt_value_sig
 
 if TYPE_CHECKING:
@@ -101,15 +101,20 @@ def stage(reveal: Reveal, index: int) -> tuple[bool, bool, bool]:
     )
 
 
-def label(tr: Trace, reveal: Reveal, index: int, digits: int | None = None) -> Label:
+def label(
+    tr: Trace, reveal: Reveal, index: int, digits: int | None = None, samples: int = SAMPLES_SHOWN
+) -> Label:
     """The label of ``reveal.name`` when step ``index`` is the current step; numbers to
-    ``digits`` significant digits (None: in full, as the step pane writes them)."""
+    ``digits`` significant digits (None: in full, as the step pane writes them); of a batch,
+    the first ``samples`` samples (``[a, b, … 64 samples]``; none: ``[64 samples]``)."""
     name = reveal.name
 
     def num(value: float | list[float]) -> str:
-        if isinstance(value, list) and len(value) > SAMPLES_SHOWN:  # the step pane has them all
-            head = fmt_value_sig(value[:SAMPLES_SHOWN], digits)
-            return f"{head[:-1]}, … {len(value)} samples]"
+        if isinstance(value, list) and len(value) > samples:  # the step pane has them all
+            if not samples:
+                return "[" + _("{n} samples").format(n=len(value)) + "]"
+            head = fmt_value_sig(value[:samples], digits)
+            return f"{head[:-1]}, … " + _("{n} samples").format(n=len(value)) + "]"
         return fmt_value_sig(value, digits)
 
     if name == "lr":

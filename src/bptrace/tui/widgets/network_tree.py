@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bptrace.i18n import N_, _
-from bptrace.tui.reveal import NOT_YET, Reveal, label, reveals, stage
+from bptrace.tui.reveal import NOT_YET, SAMPLES_SHOWN, Reveal, label, reveals, stage
 from bptrace.tui.tree_layout import Child, Key, TreeLayout
 from bptrace.tui.widgets.leaf_size import ScrollbarsNow
 from bptrace.tui.widgets.step_keys import STEP_KEYS
@@ -29,14 +29,18 @@ if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
 # How labels shrink to fit the pane: (significant digits or None for all, the text for a
-# gradient not computed yet, the arrow before an updated value or None to leave it out).
-# Numbers are rounded, never cut.
-LEVELS: list[tuple[int | None, str, str | None]] = [
-    (None, NOT_YET, " → "),
-    (4, N_("not yet"), " → "),
-    (3, N_("not yet"), " → "),
-    (3, N_("not yet"), " →"),
-    (3, N_("not yet"), None),
+# gradient not computed yet, the arrow before an updated value or None to leave it out, how
+# many samples of a batch are shown). Numbers are rounded, never cut; a label that does not
+# fit even at the last level ends in "…" at the pane's edge (the step pane has it all).
+LEVELS: list[tuple[int | None, str, str | None, int]] = [
+    (None, NOT_YET, " → ", SAMPLES_SHOWN),
+    (4, N_("not yet"), " → ", SAMPLES_SHOWN),
+    (3, N_("not yet"), " → ", SAMPLES_SHOWN),
+    (3, N_("not yet"), " →", SAMPLES_SHOWN),
+    (3, N_("not yet"), None, SAMPLES_SHOWN),
+    (3, N_("not yet"), None, 2),
+    (3, N_("not yet"), None, 1),
+    (3, N_("not yet"), None, 0),
 ]
 
 LEAF = Text()
@@ -60,7 +64,7 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
     @dataclass
     class Shortened(Message):
         """The labels now show ``digits`` significant digits (None: in full), and updated
-        values or not."""
+        values or not (how many samples of a batch they show, each label says itself)."""
 
         digits: int | None
         updates: bool
@@ -91,6 +95,7 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         """Which of LEVELS the labels use now (0: every number in full)."""
         self.on_chosen: Callable[[str], None] | None = None
         """Called at once when ↓/↑ moves the cursor to a named node (else: NodeChosen)."""
+        self._room = 0  # the labels' width, as last fitted (0: not yet)
         self.labels_made = 0
         """How many labels have been formatted (drawn, measured or fitted) since load."""
         self.lines_changed = 0
@@ -203,6 +208,9 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         if name is None or self._trace is None:
             return super().render_label(node, base_style, style)
         text = self._counted(name)
+        room = self._room_for(name)
+        if text.cell_len > room:  # even the last level is too wide: cut, with "…"
+            text.truncate(room, overflow="ellipsis")
         self._widths[name] = text.cell_len
         text.stylize(style)
         return Text.assemble(("", base_style), text)
@@ -212,8 +220,15 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         if name is None or self._trace is None:
             return super().get_label_width(node)
         if name not in self._widths:
-            self._widths[name] = self._counted(name).cell_len
+            self._widths[name] = min(self._counted(name).cell_len, self._room_for(name))
         return self._widths[name]
+
+    def _room_for(self, name: str) -> int:
+        """How wide the label of leaf ``name`` may be: the pane's width (as last fitted) less
+        its guides, so that the tree never needs scrolling sideways."""
+        if not self._room:  # not fitted yet
+            return 1 << 16
+        return max(1, self._room - self.guide_depth * (self._depth(name) - 1))
 
     def _counted(self, name: str, index: int | None = None, level: int | None = None) -> Text:
         self.labels_made += 1
@@ -221,10 +236,10 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
 
     def _label(self, name: str, index: int | None = None, level: int | None = None) -> Text:
         assert self._trace is not None
-        digits, not_yet, updates = LEVELS[self.level if level is None else level]
+        digits, not_yet, updates, samples = LEVELS[self.level if level is None else level]
         not_yet = _(not_yet)
         at = self._index if index is None else index
-        parts = label(self._trace, self._reveals[name], at, digits)
+        parts = label(self._trace, self._reveals[name], at, digits, samples)
         text = Text()
         text.append(parts.name, style="bold")
         text.append(" = ")
@@ -250,7 +265,7 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         can only get coarser."""
         if self._trace is None or not self.size.width:
             return
-        room = self.scrollable_content_region.width
+        room = self._room = self.scrollable_content_region.width
         last = len(self._trace.steps) - 1
         first = 0 if names is None else self.level
         leaves = [n for n in names or self._by_name if n in self._by_name]  # some since dropped
