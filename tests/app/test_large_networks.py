@@ -118,3 +118,42 @@ async def test_a_batch_never_makes_the_tree_scroll_sideways(size: tuple[int, int
         assert tree.level > 4  # fewer samples than the first levels' four
         shown = [tree.label_of(n) for n in ("o1", "l5", "h1")]
         assert all("64 samples]" in label for label in shown), shown
+
+
+async def test_the_drawing_only_grows_while_stepping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shorter picture leaves blank lines instead of shrinking the pane: the step pane above
+    keeps its height, and a step costs no layout pass (on the MLP b64, a picture one line
+    shorter at ∂loss/∂l385 had cost two passes, 45–80 ms). Another size starts afresh."""
+    from textual.screen import Screen
+
+    passes: list[int] = []
+    layout = Screen._refresh_layout
+
+    def counted(self: Screen[object], *args: object, **kwargs: object) -> None:
+        passes.append(1)
+        layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    app = BptraceApp(spec=parse_spec_text(WIDE, "net.toml"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        screen = main(app)
+        tr = screen.trace
+        assert tr is not None
+        drawing = app.screen.query_one(NetworkDrawing)
+        heights, shorter, quiet = [], 0, 0
+        for key in ["f", *["n"] * 20, "b", *["n"] * 20]:
+            before = len(passes)
+            await pilot.press(key)
+            heights.append(drawing.size.height)
+            lines = len(drawing.text.splitlines())
+            shorter += lines < heights[-1]
+            quiet += key == "n" and len(passes) == before and heights[-1] == heights[-2]
+            assert lines <= heights[-1]
+            assert f"◉ {main_node(tr, tr.steps[screen.index])}" in drawing.text
+        assert heights == sorted(heights)
+        assert shorter > 0  # some pictures were shorter than the pane: left blank below
+        assert quiet > 20  # most steps: no layout pass at all
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert len(drawing.text.splitlines()) == drawing.size.height

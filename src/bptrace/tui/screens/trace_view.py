@@ -122,6 +122,9 @@ class TraceScreen(PracticeKeys, Screen[None]):
         """What stands above the drawing: the step pane (the quiz puts its own there)."""
         yield StepPane(id="step")
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.query_one(NetworkDrawing).refit)
+
     def show_loading(self, text: str) -> None:
         self.query_one(StepPane).show_message(text)
 

@@ -47,28 +47,38 @@ class NetworkDrawing(LeafSize, Widget):
         self._hot: dict[int, tuple[set[str], set[str]]] = {}  # step → highlights
         self._of: tuple[object, object] | None = None  # the trace and reveals cached for
         self._labels: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] = {}
+        self._tall: tuple[tuple[int, int], int] = ((0, 0), 0)  # (width, budget) → most lines
         self.rendered = 0
         """How many pictures were rendered into lines (a picture is rendered once)."""
 
     def show_step(self, tr: Trace, step: Step, reveals: dict[str, Reveal]) -> None:
         """Draw ``tr`` with ``step`` current. The pictures of the steps shown lately are kept
-        (stepping back and forth draws nothing twice), and when the new picture has as many
-        lines as the one on screen, the pane is repainted without a layout pass."""
+        (stepping back and forth draws nothing twice), and the pane only grows while one
+        trace is shown at one size: a shorter picture leaves blank lines below it, so that
+        the step pane above keeps its height and the key costs no layout pass (two passes,
+        in fact: the step pane's scroll bar resized makes a second one)."""
         was = None
         if self._of is None or self._of[0] is not tr or self._of[1] is not reveals:
             self._cache, self._hot, self._of, self._strips = {}, {}, (tr, reveals), {}
-            self._labels = {}
+            self._labels, self._tall = {}, ((0, 0), 0)
         else:
-            was = self.picture_at(self.content_size.width)
+            was = self.get_content_height(Size(), Size(), self.content_size.width)
         self._what = (tr, step, reveals)
         if step.index not in self._hot:
             self._hot[step.index] = highlights(tr, step)
             if len(self._hot) > CACHED:
                 del self._hot[next(iter(self._hot))]
         self.hot = self._hot[step.index]
-        now = self.picture_at(self.content_size.width)
-        same = was is not None and now is not None and _lines(was) == _lines(now)
-        self.refresh(layout=not same)
+        now = self.get_content_height(Size(), Size(), self.content_size.width)
+        self.refresh(layout=now != was)
+
+    def refit(self) -> None:
+        """The panes were laid out anew (the terminal resized): the budget, a share of the
+        pane's new height, is known only now, and the picture drawn for it may need another
+        height than the pass gave (it had been cut at the bottom)."""
+        width = self.content_size.width
+        if width and self.get_content_height(Size(), Size(), width) != self.size.height:
+            self.refresh(layout=True)
 
     def budget(self) -> int:
         """The most lines the drawing may take: 60% of the pane it shares with the step."""
@@ -102,7 +112,13 @@ class NetworkDrawing(LeafSize, Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         picture = self.picture_at(width)
-        return 1 if picture is None else _lines(picture)
+        if picture is None:
+            return 1
+        size, tall = self._tall
+        if size != (width, self.budget()):  # another size: the pictures are drawn anew
+            size, tall = (width, self.budget()), 0
+        self._tall = size, max(tall, _lines(picture))
+        return self._tall[1]
 
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the picture at the pane's width, rendered once per picture."""
