@@ -98,3 +98,33 @@ async def test_a_group_the_person_opens_gets_its_leaves() -> None:
         biases.children[1].collapse()
         await pilot.pause()
         assert not biases.children[1].children  # closed: its leaves are dropped again
+
+
+def _leaf(tree: NetworkTree, name: str) -> object:
+    """The tree node of ``name`` if it is made now (None if not)."""
+    stack = list(tree.root.children)
+    while stack:
+        node = stack.pop()
+        if node.data == name:
+            return node
+        stack.extend(node.children)
+    return None
+
+
+async def test_groups_the_step_closed_keep_their_leaves_for_a_while() -> None:
+    """End and Home close and open the same groups: the last two the step closed keep their
+    leaves (not made again), older ones drop them."""
+    app = wide_app()
+    async with app.run_test(size=(120, HEIGHT)) as pilot:
+        await ready(pilot)
+        tree = app.query_one(NetworkTree)
+        await pilot.press("end")
+        first = _leaf(tree, "b110")
+        assert first is not None
+        await pilot.press("home")
+        await pilot.press("end")
+        assert _leaf(tree, "b110") is first  # the same node: the group's leaves were kept
+        await pilot.press("home", "u")  # close it again, then open other groups
+        for _ in range(3):  # each jump opens another group of weights (and the step closes it)
+            await pilot.press(*["n"] * CHUNK)
+        assert _leaf(tree, "b110") is None  # an older group: its leaves were dropped

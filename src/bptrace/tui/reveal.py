@@ -20,6 +20,21 @@ GIVEN = -1  # known from the start (inputs, targets, parameters)
 NOT_YET = N_("not yet computed")
 SAMPLES_SHOWN = 4  # a label shows the first few samples of a batch: ``[a, b, c, d, … 64 samples]``
 
+# How the tree's labels shrink to fit its pane: (significant digits or None for all, the text
+# for a gradient not computed yet, the arrow before an updated value or None to leave it out,
+# how many samples of a batch are shown). Numbers are rounded, never cut; a label that does not
+# fit even at the last level ends in "…" at the pane's edge (the step pane has it all).
+LEVELS: list[tuple[int | None, str, str | None, int]] = [
+    (None, NOT_YET, " → ", SAMPLES_SHOWN),
+    (4, N_("not yet"), " → ", SAMPLES_SHOWN),
+    (3, N_("not yet"), " → ", SAMPLES_SHOWN),
+    (3, N_("not yet"), " →", SAMPLES_SHOWN),
+    (3, N_("not yet"), None, SAMPLES_SHOWN),
+    (3, N_("not yet"), None, 2),
+    (3, N_("not yet"), None, 1),
+    (3, N_("not yet"), None, 0),
+]
+
 
 @dataclass(frozen=True)
 class Reveal:

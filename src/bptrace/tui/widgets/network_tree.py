@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bptrace.i18n import N_, _
-from bptrace.tui.reveal import NOT_YET, SAMPLES_SHOWN, Reveal, label, reveals, stage
+from bptrace.tui.reveal import LEVELS, NOT_YET, Reveal, label, reveals, stage
 from bptrace.tui.tree_layout import Child, Key, TreeLayout
 from bptrace.tui.widgets.leaf_size import ScrollbarsNow
 from bptrace.tui.widgets.step_keys import STEP_KEYS
@@ -28,20 +28,8 @@ from bptrace.tui.widgets.tree_cursor import move_quietly
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
-# How labels shrink to fit the pane: (significant digits or None for all, the text for a
-# gradient not computed yet, the arrow before an updated value or None to leave it out, how
-# many samples of a batch are shown). Numbers are rounded, never cut; a label that does not
-# fit even at the last level ends in "…" at the pane's edge (the step pane has it all).
-LEVELS: list[tuple[int | None, str, str | None, int]] = [
-    (None, NOT_YET, " → ", SAMPLES_SHOWN),
-    (4, N_("not yet"), " → ", SAMPLES_SHOWN),
-    (3, N_("not yet"), " → ", SAMPLES_SHOWN),
-    (3, N_("not yet"), " →", SAMPLES_SHOWN),
-    (3, N_("not yet"), None, SAMPLES_SHOWN),
-    (3, N_("not yet"), None, 2),
-    (3, N_("not yet"), None, 1),
-    (3, N_("not yet"), None, 0),
-]
+PARKED = 2  # how many groups the step closed keep their leaves (End and Home close and open
+# the same few: their leaves are not made again each time); older ones drop them
 
 LEAF = Text()
 """A leaf's label until it is drawn (never shown: :meth:`NetworkTree.render_label`)."""
@@ -88,6 +76,7 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         self._by_name: dict[str, TreeNode[str]] = {}  # the leaf nodes made so far
         self._widths: dict[str, int] = {}  # each made leaf's label width, as last drawn
         self._opened: list[Key] = []  # groups the step opened (closed again when it moves on)
+        self._parked: list[Key] = []  # groups the step closed, leaves kept (see _park)
         self._quiet: Counter[Key] = Counter()  # opened or closed by code, event still to come
         self._index = 0
         self._pending: list[str] = []  # cursor moves made by show_step, not by the person
@@ -124,7 +113,8 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         self._reveals = reveals(tr)
         self._layout = TreeLayout(tr)
         self._groups, self._key_of, self._filled = {}, {}, set()
-        self._by_name, self._widths, self._opened, self._quiet = {}, {}, [], Counter()
+        self._by_name, self._widths, self._opened, self._parked = {}, {}, [], []
+        self._quiet = Counter()
         self._pending = []
         self.labels_made = self.lines_changed = 0
         self.clear()
@@ -158,6 +148,14 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
             self._add(self._groups[key], child)
         return [n for n in self._by_name if n not in before]
 
+    def _park(self, key: Key) -> None:
+        """The step closed ``key``: the last PARKED such groups keep their leaves."""
+        if key in self._parked:
+            self._parked.remove(key)
+        self._parked.append(key)
+        while len(self._parked) > PARKED:
+            self._drop(self._parked.pop(0))
+
     def _drop(self, key: Key) -> None:
         """Forget the leaves of a closed group that holds only leaves (made again if opened)."""
         node = self._groups.get(key)
@@ -172,35 +170,35 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         node.remove_children()
         self._filled.discard(key)
 
-    def _toggled(self, node: TreeNode[str]) -> Key | None:
-        """The group ``node`` was opened or closed: its key, and a step-opened group that the
-        person toggled is theirs from now on (a toggle of our own is only counted off)."""
+    def _toggled(self, node: TreeNode[str]) -> tuple[Key | None, bool]:
+        """The group ``node`` was opened or closed: its key and whether the person did it (a
+        step-opened group the person toggled is theirs from now on; ours are counted off)."""
         key = self._key_of.get(int(node.id))
         if key is None:
-            return None
+            return None, False
         if self._quiet[key] > 0:
             self._quiet[key] -= 1
-        elif key in self._opened:
+            return key, False
+        if key in self._opened:
             self._opened.remove(key)
-        return key
+        return key, True
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
         """The person opened a group: make what is inside it."""
         event.stop()
-        key = self._toggled(event.node)
+        key = self._toggled(event.node)[0]
         if key is not None and event.node.is_expanded:
             self._refit(self._fill(key))
 
     def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[str]) -> None:
         event.stop()
-        key = self._toggled(event.node)
-        if key is not None:
+        key, by_person = self._toggled(event.node)
+        if key is not None and by_person:  # the step's own closing parks it (_park)
             self._drop(key)
 
     # -- labels: made when a line is drawn, for the lines on screen only --------------------
     def process_label(self, label: str | Text) -> Text:
-        """A leaf is added with the placeholder :data:`LEAF` (its label is made when its line
-        is drawn): no markup to parse and no copy, as ``Tree`` makes of any other label."""
+        """A leaf's placeholder :data:`LEAF` is kept as it is (no markup parsed, no copy)."""
         return LEAF if label is LEAF else super().process_label(label)
 
     def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
@@ -224,8 +222,7 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
         return self._widths[name]
 
     def _room_for(self, name: str) -> int:
-        """How wide the label of leaf ``name`` may be: the pane's width (as last fitted) less
-        its guides, so that the tree never needs scrolling sideways."""
+        """The most the label of ``name`` may take: the pane's width less its guides."""
         if not self._room:  # not fitted yet
             return 1 << 16
         return max(1, self._room - self.guide_depth * (self._depth(name) - 1))
@@ -331,13 +328,15 @@ class NetworkTree(ScrollbarsNow, Tree[str]):
                 self._quiet[key] += 1
                 node.expand()
                 self._opened.append(key)
+                if key in self._parked:  # open again, with the leaves it kept
+                    self._parked.remove(key)
         for key in stale:
             self._opened.remove(key)
             node = self._groups[key]
             if node.is_expanded:
                 self._quiet[key] += 1
                 node.collapse()
-            self._drop(key)
+            self._park(key)
         if move_quietly(self, self._by_name[name]):
             self._pending.append(name)  # the highlight event it posts is ours, not the user's
         self._refit(made)
