@@ -17,6 +17,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from bptrace.i18n import set_language
+from bptrace.model.spec import parse_spec_text
 from bptrace.tui.app import BptraceApp
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -27,6 +28,15 @@ MAIN_VIEWS: list[tuple[str, list[str]]] = [
     ("drawing", ["n"] * 19),  # ∂loss/∂h1 flowing back along w5 and w7
     ("update", ["u"] + ["n"] * 6),  # w5 ← w5 − lr·∂loss/∂w5
 ]
+
+# a batch of 16: the tree's labels show fewer samples ("[a, b, … 16 samples]") or only the count
+BATCH = parse_spec_text(
+    'name = "batch of 16"\nlayers = [4, 6, 3]\nactivation = "sigmoid"\n'
+    'output_activation = "identity"\nloss = "cross_entropy"\nlr = 0.1\nseed = 5\n'
+    f"inputs = {[[round(0.1 * ((s * 7 + k * 3) % 11) - 0.5, 2) for k in range(4)] for s in range(16)]}\n"
+    f"targets = {[[1.0 if k == s % 3 else 0.0 for k in range(3)] for s in range(16)]}\n",
+    "batch.toml",
+)
 
 # name, size, app arguments, keys to press, the screen that must be on top, the setting
 # (dark: the default theme; light: textual-light; nocolor: NO_COLOR=1; zh: dark, in Chinese)
@@ -53,6 +63,7 @@ SHOTS: list[Shot] = [
     ("activations-zh", PROJECTOR, {}, ["a"], "ActivationsScreen", "zh"),
     ("chain-graph-zh", PROJECTOR, {}, ["g", "end"], "ChainGraphScreen", "zh"),
     ("cnn", PROJECTOR, {"example": "small-cnn"}, ["b"], "ModuleTraceScreen", "dark"),
+    ("batch-80x24", SSH, {"spec": BATCH}, ["b", *["n"] * 5], "TraceScreen", "dark"),
 ]
 
 
@@ -63,7 +74,12 @@ async def settle(pilot: Pilot[None]) -> None:
 
 
 async def shoot(
-    name: str, size: tuple[int, int], kwargs: dict[str, Any], keys: list[str], top: str, setting: str
+    name: str,
+    size: tuple[int, int],
+    kwargs: dict[str, Any],
+    keys: list[str],
+    top: str,
+    setting: str,
 ) -> Path:
     os.environ.pop("NO_COLOR", None)
     if setting == "nocolor":

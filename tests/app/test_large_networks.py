@@ -105,7 +105,8 @@ def _batch_spec(batch: int) -> str:
 async def test_a_batch_never_makes_the_tree_scroll_sideways(size: tuple[int, int]) -> None:
     """A batch's labels ("[a, b, c, d, … 64 samples] ∂ […]") are shortened to fewer samples,
     then to the count alone, and cut with "…" if even that is too wide: the tree never needs
-    horizontal scrolling, whatever step opens which group."""
+    horizontal scrolling, whatever step opens which group; the drawing shows fewer samples
+    rather than a label cut at its edge."""
     app = BptraceApp(spec=parse_spec_text(_batch_spec(64), "batch.toml"))
     async with app.run_test(size=size) as pilot:
         await ready(pilot)
@@ -115,6 +116,9 @@ async def test_a_batch_never_makes_the_tree_scroll_sideways(size: tuple[int, int
             await pilot.pause()
             assert scrolling(app) == [], key
             assert tree.max_scroll_x == 0, key
+            for line in app.screen.query_one(NetworkDrawing).text.splitlines():
+                if "… 64" in line:  # a neuron's batch label: whole, not cut at the edge
+                    assert "… 64 samples]" in line, (key, line)
         assert tree.level > 4  # fewer samples than the first levels' four
         shown = [tree.label_of(n) for n in ("o1", "l5", "h1")]
         assert all("64 samples]" in label for label in shown), shown

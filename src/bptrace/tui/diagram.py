@@ -22,7 +22,7 @@ from bptrace.i18n import _
 from bptrace.model.fmt import fmt_value
 from bptrace.tui.cells import wrap_cells
 from bptrace.tui.diagram_marks import highlights, main_node
-from bptrace.tui.reveal import NOT_YET, Label, Reveal, label
+from bptrace.tui.reveal import NOT_YET, SAMPLES_SHOWN, Label, Reveal, label, stage
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
@@ -192,13 +192,8 @@ def _known(reveals: dict[str, Reveal], step: Step) -> bool:
     return at is None or at <= step.index
 
 
-def _crossed(rev: Reveal, index: int) -> tuple[bool, bool, bool]:
-    """Which of its reveal points step ``index`` has reached: all a label depends on."""
-    return (
-        index >= rev.value_at,
-        rev.grad_at is not None and index >= rev.grad_at,
-        rev.update_at is not None and index >= rev.update_at,
-    )
+Memo = dict[tuple[str, int | None, int, tuple[bool, bool, bool]], Label]  # (name, digits,
+# samples shown, the reveal points the step has crossed) → the neuron's label, per trace
 
 
 def draw(
@@ -207,7 +202,7 @@ def draw(
     reveals: dict[str, Reveal],
     width: int,
     height: int,
-    memo: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] | None = None,
+    memo: Memo | None = None,
 ) -> Picture:
     """The drawing of ``tr`` at ``step`` in at most ``width`` × ``height`` cells. ``memo``
     (kept by the caller for one trace and its reveals) holds the neuron labels made so far:
@@ -219,13 +214,15 @@ def draw(
     focus = next(i for i, (_, names) in enumerate(cols) if main in names)
     index = step.index
 
+    samples = SAMPLES_SHOWN  # of a batch: fewer if the step's column is too wide (below)
+
     def label_of(name: str, digits: int | None) -> Label:
         rev = reveals[name]
         if memo is None:
-            return label(tr, rev, index, digits)
-        key = (name, digits, _crossed(rev, index))
+            return label(tr, rev, index, digits, samples)
+        key = (name, digits, samples, stage(rev, index))
         if key not in memo:
-            memo[key] = label(tr, rev, index, digits)
+            memo[key] = label(tr, rev, index, digits, samples)
         return memo[key]
 
     def node_lines(name: str, digits: int | None) -> list[tuple[str, str]]:
@@ -270,7 +267,11 @@ def draw(
             (f"{title} {c}" if 0 < c < len(cols) - 1 else title, names)
             for c, (title, names) in enumerate(cols)
         ]
-        widths = [col_width(c, digits) for c in range(len(cols))]
+        for fewer in (SAMPLES_SHOWN, 2, 1, 0):  # the step's column must fit, with … marks
+            samples = fewer  # (label_of reads it)
+            widths = [col_width(c, digits) for c in range(len(cols))]
+            if widths[focus] + 4 <= width:
+                break
         # the edges into the node come from the left; backward, its gradient from the right
         lo = max(0, focus - 1)
         hi = min(len(cols) - 1, focus + 1) if step.phase == "backward" else focus

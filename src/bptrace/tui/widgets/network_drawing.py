@@ -16,13 +16,13 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from bptrace.i18n import _
-from bptrace.tui.diagram import Picture, draw, highlights
+from bptrace.tui.diagram import Memo, Picture, draw, highlights
 from bptrace.tui.widgets.leaf_size import LeafSize
 
 if TYPE_CHECKING:
     from bptrace.model.steps import Step
     from bptrace.model.trace import Trace
-    from bptrace.tui.reveal import Label, Reveal
+    from bptrace.tui.reveal import Reveal
 
 __all__ = ["NetworkDrawing", "highlights"]
 
@@ -46,7 +46,7 @@ class NetworkDrawing(LeafSize, Widget):
         self._strips: dict[int, tuple[Picture, list[Strip]]] = {}  # id(picture) → rendered
         self._hot: dict[int, tuple[set[str], set[str]]] = {}  # step → highlights
         self._of: tuple[object, object] | None = None  # the trace and reveals cached for
-        self._labels: dict[tuple[str, int | None, tuple[bool, bool, bool]], Label] = {}
+        self._labels: Memo = {}
         self._tall: tuple[tuple[int, int], int] = ((0, 0), 0)  # (width, budget) → most lines
         self.rendered = 0
         """How many pictures were rendered into lines (a picture is rendered once)."""
