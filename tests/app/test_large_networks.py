@@ -8,8 +8,10 @@ from conftest import main, ready
 from fit_helpers import scrolling
 
 from bptrace.model.spec import parse_spec_text
+from bptrace.model.trace import Trace
 from bptrace.tui.app import BptraceApp
 from bptrace.tui.diagram import draw, main_node
+from bptrace.tui.screens.trace_view import TraceScreen
 from bptrace.tui.widgets.network_drawing import NetworkDrawing
 from bptrace.tui.widgets.network_tree import NetworkTree
 
@@ -37,15 +39,19 @@ seed = 2
 """
 
 
+def _loaded(app: BptraceApp) -> tuple[TraceScreen, Trace, NetworkDrawing]:
+    """The main screen, its trace (loaded) and its drawing."""
+    screen = main(app)
+    assert screen.trace is not None
+    return screen, screen.trace, app.screen.query_one(NetworkDrawing)
+
+
 @pytest.mark.parametrize("text", [WIDE, DEEP], ids=["wide 8-12-12-6", "deep 6 hidden"])
 async def test_the_current_node_is_always_drawn(text: str) -> None:
     app = BptraceApp(spec=parse_spec_text(text, "net.toml"))
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        screen = main(app)
-        tr = screen.trace
-        assert tr is not None
-        drawing = app.screen.query_one(NetworkDrawing)
+        screen, tr, drawing = _loaded(app)
         reveals = app.screen.query_one(NetworkTree).reveals
         width, height = drawing.content_size.width, drawing.budget()
         assert width > 30 and height >= 10
@@ -141,10 +147,7 @@ async def test_the_drawing_only_grows_while_stepping(monkeypatch: pytest.MonkeyP
     app = BptraceApp(spec=parse_spec_text(WIDE, "net.toml"))
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        screen = main(app)
-        tr = screen.trace
-        assert tr is not None
-        drawing = app.screen.query_one(NetworkDrawing)
+        screen, tr, drawing = _loaded(app)
         heights, shorter, quiet = [], 0, 0
         for key in ["f", *["n"] * 20, "b", *["n"] * 20]:
             before = len(passes)
