@@ -26,8 +26,9 @@ from textual.app import App
 PAUSE = 1.0
 """Seconds without a key after which the heap is collected."""
 PRESSES = 100
-"""About how many key presses in a row may pass before Python collects in full on its own
-(one second-generation collection per press, as measured on the MLP)."""
+"""About how many key presses in a row may pass before Python collects in full on its own:
+the third threshold counts middle-generation collections, and on the MLP about one comes per
+key."""
 
 
 def settle() -> None:
