@@ -15,7 +15,7 @@ from bptrace.tui.trace_app import TraceApp
 
 async def test_the_source_is_opened_once_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     """Textual calls every class's ``on_mount``; BptraceApp's had called TraceApp's again, so
-    the source was opened twice (two trace workers, the first cancelled; two heap timers)."""
+    the source was opened twice (two `open` calls, two idle collectors)."""
     opened: list[str] = []
     open_ = TraceApp.open
 

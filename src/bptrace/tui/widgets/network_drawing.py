@@ -57,28 +57,28 @@ class NetworkDrawing(LeafSize, Widget):
         trace is shown at one size: a shorter picture leaves blank lines below it, so that
         the step pane above keeps its height and the key costs no layout pass (two passes,
         in fact: the step pane's scroll bar resized makes a second one)."""
-        was = None
         if self._of is None or self._of[0] is not tr or self._of[1] is not reveals:
             self._cache, self._hot, self._of, self._strips = {}, {}, (tr, reveals), {}
             self._labels, self._tall = {}, ((0, 0), 0)
-        else:
-            was = self.get_content_height(Size(), Size(), self.content_size.width)
         self._what = (tr, step, reveals)
         if step.index not in self._hot:
             self._hot[step.index] = highlights(tr, step)
             if len(self._hot) > CACHED:
                 del self._hot[next(iter(self._hot))]
         self.hot = self._hot[step.index]
-        now = self.get_content_height(Size(), Size(), self.content_size.width)
-        self.refresh(layout=now != was)
+        self.refresh(layout=self._height_changed())
 
     def refit(self) -> None:
         """The panes were laid out anew (the terminal resized): the budget, a share of the
         pane's new height, is known only now, and the picture drawn for it may need another
         height than the pass gave (it had been cut at the bottom)."""
-        width = self.content_size.width
-        if width and self.get_content_height(Size(), Size(), width) != self.size.height:
+        if self.content_size.width and self._height_changed():
             self.refresh(layout=True)
+
+    def _height_changed(self) -> bool:
+        """The picture now needs another height than the pane was given."""
+        width = self.content_size.width
+        return self.get_content_height(Size(), Size(), width) != self.size.height
 
     def budget(self) -> int:
         """The most lines the drawing may take: 60% of the pane it shares with the step."""
