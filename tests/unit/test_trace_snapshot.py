@@ -47,3 +47,24 @@ def test_a_plain_mlp_traced_twice_around_an_in_place_change_gives_two_traces() -
     assert (before.layers[0].pre == kept[1]).all() and before.loss == kept[2]
     assert after.layers[0].weight.value[0, 0] == kept[0][0, 0] + 1.0
     assert after.loss != before.loss
+
+
+def test_views_the_user_took_of_the_model_and_batch_still_follow_them_after_a_trace() -> None:
+    """Tracing has no side effect on the caller's memory: a numpy view of a parameter or of
+    the inputs, taken before the trace, still shows the tensor after an optimizer step and an
+    in-place change. (A copy-on-write snapshot, ``torch._lazy_clone``, would fail this: the
+    written tensor moves to a new buffer and the old view is left behind.)"""
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2))
+    x, y = torch.rand(6, 5), torch.randint(0, 2, (6,))
+    weight_view = model[0].weight.detach().numpy()
+    input_view = x.numpy()
+    tr = bptrace.trace(model, x, y, nn.CrossEntropyLoss())
+    kept = tr.layers[0].weight.value.copy()
+    model[0].weight.grad = torch.ones_like(model[0].weight)
+    torch.optim.SGD(model.parameters(), lr=0.25).step()
+    x.mul_(2.0)
+    assert (weight_view == model[0].weight.detach().numpy()).all()
+    assert (weight_view == kept - 0.25).all()
+    assert (input_view == x.numpy()).all()
+    assert (tr.layers[0].weight.value == kept).all()
