@@ -44,7 +44,6 @@ from bptrace.model import steps as steps_mod
 from bptrace.model import trace as trace_mod
 from bptrace.model.steps import Derived
 from bptrace.model.trace import Trace
-from bptrace.tracer.mlp import trace_mlp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_torchlens import import_torchlens, torchlens_run  # noqa: E402
@@ -105,8 +104,9 @@ def plain(case: Case) -> Callable[[], object]:
 
 
 def capture(case: Case) -> Callable[[], object]:
-    """``bptrace.trace`` is ``trace_mlp``: hooks, one forward and backward, per-layer arrays."""
-    return lambda: trace_mlp(case.model, case.inputs, case.targets, case.loss_fn)
+    """``bptrace.trace``, as a user calls it: its checks, one forward and backward with the
+    calls recorded, per-layer arrays."""
+    return lambda: bptrace.trace(case.model, case.inputs, case.targets, case.loss_fn)
 
 
 def agreement(tr: Trace, d: Derived) -> tuple[bool, float]:
@@ -150,7 +150,7 @@ def capture_steps(case: Case) -> Callable[[], object]:
     """Capture, the vectorised derivation, steps[0] and steps[n // 2], the agreement check."""
 
     def run() -> object:
-        tr = trace_mlp(case.model, case.inputs, case.targets, case.loss_fn)
+        tr = bptrace.trace(case.model, case.inputs, case.targets, case.loss_fn)
         steps = tr.steps
         d = steps.derived  # Derived(tr): every layer's gradients from the formulas, vectorised
         built = (steps[0], steps[len(steps) // 2])
@@ -166,7 +166,7 @@ def step_costs(case: Case, reps: int = 5) -> str:
     """One-off: what each part of ``capture+steps`` costs on its own (median of ``reps``)."""
     parts: dict[str, list[float]] = {}
     for _ in range(reps):
-        tr = trace_mlp(case.model, case.inputs, case.targets, case.loss_fn)
+        tr = bptrace.trace(case.model, case.inputs, case.targets, case.loss_fn)
         steps = tr.steps
         n = len(steps)
         jobs: list[tuple[str, Callable[[], object]]] = [

@@ -44,4 +44,6 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'bptrace' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found once: ``bptrace.trace`` in a loop pays no lookup again
+    return value

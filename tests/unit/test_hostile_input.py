@@ -393,3 +393,38 @@ def test_a_bfloat16_model_is_refused_by_trace_and_shown_by_module(
     assert doc["kind"] == "modules"
     assert doc["model"]["dtype"] == "bfloat16"
     assert any("parameters are bfloat16" in w for w in doc["warnings"])
+
+
+def test_trace_names_the_inference_tensor_it_finds_in_its_one_pass_over_the_model() -> None:
+    """``bptrace.trace`` looks for inference tensors in the same pass that surveys the model:
+    a parameter or a buffer, in a plain Sequential (run child by child) or behind a forward
+    of its own, is named in the error."""
+    import torch
+    from torch import nn
+
+    inputs, targets = torch.tensor([[0.05, 0.1]]), torch.tensor([[0.01, 0.99]])
+    with torch.inference_mode():
+        made_there = nn.Linear(2, 2)
+        mask = torch.ones(2)
+    plain = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), made_there)
+    with pytest.raises(bptrace.BptraceError, match=r"the model's 2\.weight was created under"):
+        bptrace.trace(plain, inputs, targets, nn.MSELoss())
+    buffered = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())
+    buffered[0].register_buffer("mask", mask)
+    with pytest.raises(bptrace.BptraceError, match=r"the model's 0\.mask was created under"):
+        bptrace.trace(buffered, inputs, targets, nn.MSELoss())
+
+    class Own(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = made_there
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.sigmoid(self.a(x))
+
+    with pytest.raises(bptrace.BptraceError, match=r"the model's a\.weight was created under"):
+        bptrace.trace(Own(), inputs, targets, nn.MSELoss())
+    with torch.inference_mode():
+        frozen_inputs = inputs.clone()
+    with pytest.raises(bptrace.BptraceError, match="the inputs were created under"):
+        bptrace.trace(nn.Sequential(nn.Linear(2, 2)), frozen_inputs, targets, nn.MSELoss())

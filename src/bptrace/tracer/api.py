@@ -66,8 +66,8 @@ def trace(
     With ``lr``, each parameter's value after one SGD step is recorded too. The model is left
     exactly as it was: no hooks, same parameters, same ``.grad``, same train/eval mode.
     """
-    if isinstance(model, nn.Module):
-        refuse_inference(model, inputs, targets)
+    if isinstance(model, nn.Module):  # its parameters and buffers: in trace_mlp's survey
+        refuse_inference(model, inputs, targets, walk=False)
     return trace_mlp(model, inputs, targets, loss_fn, lr, name)
 
 

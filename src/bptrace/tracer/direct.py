@@ -35,21 +35,25 @@ class Survey:
     paths: dict[int, str]  # id(module) → its path (``""`` for the model itself)
     plain: bool  # every module is an ``nn.Sequential`` or has no child
     direct: bool  # plain, nothing hooked or compiled, no global hook: run by run_direct
+    inference: bool  # a parameter or buffer was made under torch.inference_mode()
 
 
 def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
-    """The model's parameters, module paths and how it is recorded, in one pass over
-    ``modules`` (its ``named_modules()``)."""
+    """The model's parameters, module paths, how it is recorded and whether a parameter or
+    buffer is an inference tensor, in one pass over ``modules`` (its ``named_modules()``)."""
     params: dict[str, nn.Parameter] = {}
     seen: set[int] = set()
     paths: dict[int, str] = {}
-    plain, hooked = True, False
+    plain, hooked, inference = True, False, False
     for path, m in modules:
         paths[id(m)] = path
         for key, p in m._parameters.items():
             if p is not None and id(p) not in seen:
                 seen.add(id(p))
                 params[f"{path}.{key}" if path else key] = p
+                inference = inference or p.is_inference()
+        for b in m._buffers.values():
+            inference = inference or (b is not None and b.is_inference())
         if plain and type(m) is not nn.Sequential:
             for c in m._modules.values():
                 if c is not None:
@@ -69,7 +73,7 @@ def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
             if getattr(_module_module, name, None):
                 direct = False
                 break
-    return Survey(params, paths, plain, direct)
+    return Survey(params, paths, plain, direct, inference)
 
 
 def inplace(module: nn.Module) -> bool:

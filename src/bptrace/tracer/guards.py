@@ -25,8 +25,10 @@ _WHAT_TO_DO = N_(
 )
 
 
-def refuse_inference(model: nn.Module, *tensors: Any) -> None:
-    """A clear error when tracing is asked under inference mode, or of inference tensors."""
+def refuse_inference(model: nn.Module, *tensors: Any, walk: bool = True) -> None:
+    """A clear error when tracing is asked under inference mode, or of inference tensors
+    (of the model's own only with ``walk``: the MLP trace looks at them in the one pass of
+    its survey of the model, and calls :func:`refuse_inference_in` if it finds one)."""
     if torch.is_inference_mode_enabled():
         raise BptraceError(
             _(
@@ -34,19 +36,12 @@ def refuse_inference(model: nn.Module, *tensors: Any) -> None:
                 "gradient can be traced; call it outside the `with` block"
             )
         )
-    found = any(  # a quick look, paid by every trace; the names only when one is found
+    if walk and any(  # a quick look, paid by every trace; the names only when one is found
         t is not None and t.is_inference()
         for m in model.modules()
         for t in (*m._parameters.values(), *m._buffers.values())
-    )
-    for name, p in [*model.named_parameters(), *model.named_buffers()] if found else []:
-        if p.is_inference():
-            raise BptraceError(
-                _(
-                    "the model's {name} was created under torch.inference_mode(), so autograd "
-                    "cannot trace it: {what_to_do}"
-                ).format(name=name, what_to_do=_(_WHAT_TO_DO))
-            )
+    ):
+        refuse_inference_in(model)
     for what, t in zip((N_("inputs"), N_("targets")), tensors, strict=False):
         if isinstance(t, torch.Tensor) and t.is_inference():
             raise BptraceError(
@@ -54,6 +49,19 @@ def refuse_inference(model: nn.Module, *tensors: Any) -> None:
                     "the {what} were created under torch.inference_mode(), so autograd cannot "
                     "use them: {what_to_do}"
                 ).format(what=_(what), what_to_do=_(_WHAT_TO_DO))
+            )
+
+
+def refuse_inference_in(model: nn.Module) -> None:
+    """The error naming the first of ``model``'s parameters and buffers made under inference
+    mode, if one was."""
+    for name, p in [*model.named_parameters(), *model.named_buffers()]:
+        if p.is_inference():
+            raise BptraceError(
+                _(
+                    "the model's {name} was created under torch.inference_mode(), so autograd "
+                    "cannot trace it: {what_to_do}"
+                ).format(name=name, what_to_do=_(_WHAT_TO_DO))
             )
 
 

@@ -22,6 +22,7 @@ from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
 from bptrace.tracer.capture import Event, Recorder, recording
 from bptrace.tracer.direct import Survey, run_direct, survey
+from bptrace.tracer.guards import refuse_inference_in
 from bptrace.tracer.losses import loss_info
 
 IDENTITY = Activation("identity")
@@ -128,6 +129,8 @@ def trace_mlp(
     # worked out in one pass, used by the run and the recording: the parameters, the module
     # paths, a plain Sequential tree, and (with no hook) run child by child (tracer/direct.py)
     found = survey(modules)
+    if found.inference:
+        refuse_inference_in(model)
     params = found.params
     dtype = _check_inputs(model, params, inputs, targets)
     frozen = [p for p in params.values() if not p.requires_grad]
@@ -142,9 +145,11 @@ def trace_mlp(
             p.requires_grad_(True)
         # the parameters' snapshots, taken before the run: the trace must not change if the
         # model trains on (a reference and a version check would not do: a write through
-        # ``p.data`` does not move ``p._version``); copied now, while the forward pass is
-        # about to read them anyway, they cost less than after the backward pass
-        snaps = {id(p): p.detach().clone() for p in params.values()}
+        # ``p.data`` does not move ``p._version``; nor would a copy-on-write clone: the
+        # caller's own numpy views of the model would stop following it); copied now, while
+        # the forward pass is about to read them anyway, they cost less than after the
+        # backward pass; straight into numpy, where the trace keeps them (one call, not three)
+        snaps = {id(p): p.numpy(force=True).copy() for p in params.values()}
         with nullcontext() if torch.is_grad_enabled() else torch.enable_grad():
             calls, output, loss, info, grads = _run(model, modules, found, x, targets, loss_fn)
     finally:
@@ -184,7 +189,7 @@ def trace_mlp(
 def _layer(
     call: LayerCall,
     params: dict[str, nn.Parameter],
-    got: tuple[Grads, Grads],
+    got: tuple[Snaps, Grads],
     paths: dict[int, str],
     lr: float | None,
     notes: list[str],
@@ -224,6 +229,7 @@ def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
 
 
 Grads = dict[int, torch.Tensor]  # keyed by id() of a tensor (input, parameter, recorded output)
+Snaps = dict[int, np.ndarray]  # id() of a parameter → a copy of its value before the run
 
 
 def _run(
@@ -317,20 +323,20 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
 
 
 def _param(
-    params: dict[str, nn.Parameter], got: tuple[Grads, Grads], key: str, lr: float | None
+    params: dict[str, nn.Parameter], got: tuple[Snaps, Grads], key: str, lr: float | None
 ) -> Param:
     """Parameter ``key``: its snapshot and gradient from ``got`` (snapshots, gradients)."""
     p = params[key]
-    value = got[0][id(p)]
-    grad = got[1].get(id(p))
-    g = torch.zeros_like(value) if grad is None else grad
+    value = got[0][id(p)]  # our copy
+    grad = got[1].get(id(p))  # a fresh gradient: a view of it is only this trace's
+    g = np.zeros_like(value) if grad is None else grad.numpy(force=True)
     trainable = p.requires_grad
-    if lr is None:  # numpy views of tensors only this trace holds (our clone, a fresh gradient)
-        return Param(value.numpy(force=True), g.numpy(force=True), trainable)
-    updated = value.clone()
+    if lr is None:
+        return Param(value, g, trainable)
+    updated = torch.from_numpy(value).clone()
     if trainable:
-        updated.add_(g, alpha=-lr)  # exactly torch.optim.SGD's arithmetic
-    return Param(value.numpy(force=True), g.numpy(force=True), trainable, updated.numpy(force=True))
+        updated.add_(torch.from_numpy(g), alpha=-lr)  # exactly torch.optim.SGD's arithmetic
+    return Param(value, g, trainable, updated.numpy())
 
 
 def _grad(event: Event, grads: Grads, value: np.ndarray) -> np.ndarray:
