@@ -428,3 +428,24 @@ def test_trace_names_the_inference_tensor_it_finds_in_its_one_pass_over_the_mode
         frozen_inputs = inputs.clone()
     with pytest.raises(bptrace.BptraceError, match="the inputs were created under"):
         bptrace.trace(nn.Sequential(nn.Linear(2, 2)), frozen_inputs, targets, nn.MSELoss())
+
+
+def test_tied_weights_are_refused_with_a_reason_and_traced_per_module() -> None:
+    """Two Linear layers sharing one weight: autograd's gradient is the sum over both uses,
+    not either layer's own, so the per-neuron trace refuses it by name (it raised a bare
+    KeyError before), and ``trace_any`` traces it per module with that reason."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Sigmoid(), nn.Linear(3, 3))
+    model[2].weight = model[0].weight
+    x, y = torch.rand(4, 3), torch.rand(4, 3)
+    with pytest.raises(bptrace.BptraceError, match=r"parameter '0\.weight' is used by more than"):
+        bptrace.trace(model, x, y, nn.MSELoss())
+    tr = bptrace.trace_any(model, x, y, nn.MSELoss())
+    assert not isinstance(tr, bptrace.Trace)
+    assert tr.warnings == [
+        "no per-neuron view: parameter '0.weight' is used by more than one Linear layer (tied "
+        "weights): the per-neuron trace needs each layer's own parameters"
+    ]

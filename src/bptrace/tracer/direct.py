@@ -16,8 +16,21 @@ import torch
 import torch.nn.modules.module as _module_module
 from torch import nn
 
+from bptrace.model.network import Activation
+from bptrace.tracer.capture import Event
+
 if TYPE_CHECKING:
     from bptrace.tracer.capture import Recorder
+
+# the leaf types recorded here without Recorder.leaf's questions (their exact types, not
+# subclasses): nn.Linear (None) and the activations with no setting that changes what they are
+_PLAIN: dict[type[nn.Module], Activation | None] = {
+    nn.Linear: None,
+    nn.Sigmoid: Activation("sigmoid"),
+    nn.Tanh: Activation("tanh"),
+    nn.ReLU: Activation("relu"),
+}
+_OTHER = Activation("other")  # a marker: not in _PLAIN
 
 _GLOBAL_HOOKS = (
     "_global_forward_hooks",
@@ -102,6 +115,13 @@ def _leaf(rec: Recorder, module: nn.Module, x: Any, paths: dict[int, str]) -> An
     if inplace(module):  # what the pre-hook does: keep the value it overwrites
         rec.protect(x)
     out = module.forward(x)  # all that module(x) does when survey() found it direct
-    if not isinstance(module, nn.Identity):
+    kind = _PLAIN.get(type(module), _OTHER)
+    if kind is not _OTHER and isinstance(out, torch.Tensor):  # what rec.leaf would record
+        where = paths[id(module)] or type(module).__name__
+        if kind is None:
+            rec.events.append(Event("linear", where, x, out, out._version, module=module))
+        else:
+            rec.events.append(Event("act", where, x, out, out._version, act=kind))
+    elif not isinstance(module, nn.Identity):
         rec.leaf(module, paths[id(module)] or type(module).__name__, x, out)
     return out

@@ -151,12 +151,17 @@ def trace_mlp(
         # backward pass; straight into numpy, where the trace keeps them (one call, not three)
         snaps = {id(p): p.numpy(force=True).copy() for p in params.values()}
         with nullcontext() if torch.is_grad_enabled() else torch.enable_grad():
-            calls, output, loss, info, grads = _run(model, modules, found, x, targets, loss_fn)
+            calls, pairs, output, loss, info, grads = _run(
+                model, modules, found, x, targets, loss_fn
+            )
     finally:
         for p in frozen:
             p.requires_grad_(False)
     notes: list[str] = []
-    layers = [_layer(call, params, (snaps, grads), found.paths, lr, notes) for call in calls]
+    layers = [
+        _layer(call, pair, (snaps, grads), found.paths, lr, notes)
+        for call, pair in zip(calls, pairs, strict=True)
+    ]
     sizes = [call_in(calls[0])] + [c.linear.out.shape[-1] for c in calls]
     out2 = layers[-1].post  # the model's output (checked by _structure), as a matrix
     t = targets.numpy(force=True)
@@ -188,22 +193,21 @@ def trace_mlp(
 
 def _layer(
     call: LayerCall,
-    params: dict[str, nn.Parameter],
+    pair: Pair,
     got: tuple[Snaps, Grads],
     paths: dict[int, str],
     lr: float | None,
     notes: list[str],
 ) -> Layer:
-    """One traced layer: its parameters (snapshots), values and gradients as numpy arrays;
-    ``got`` is (the parameters' snapshots, every gradient)."""
+    """One traced layer: its parameters (``pair``: snapshots), values and gradients as numpy
+    arrays; ``got`` is (the parameters' snapshots, every gradient)."""
     grads = got[1]
-    path = paths[id(call.linear.module)]
-    path = f"{path}." if path else ""
-    weight = _param(params, got, f"{path}weight", lr)
-    key = f"{path}bias"
-    bias = _param(params, got, key, lr) if key in params else None
-    if bias is not None:
-        bias = per_neuron(bias, path, weight.value.shape[0], notes)
+    weight = _param(pair[0], got, lr)
+    bias = None if pair[1] is None else _param(pair[1], got, lr)
+    width = weight.value.shape[0]
+    if bias is not None and bias.value.shape != (width,):  # set through .data, say
+        path = paths[id(call.linear.module)]
+        bias = per_neuron(bias, f"{path}." if path else "", width, notes)
     linear, post = call.linear, call.post
     pre_value = _as_matrix(linear.value)
     post_value = pre_value if post is linear else _as_matrix(post.value)
@@ -230,6 +234,7 @@ def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
 
 Grads = dict[int, torch.Tensor]  # keyed by id() of a tensor (input, parameter, recorded output)
 Snaps = dict[int, np.ndarray]  # id() of a parameter → a copy of its value before the run
+Pair = tuple[nn.Parameter, nn.Parameter | None]  # a Linear layer's own weight and bias
 
 
 def _run(
@@ -239,7 +244,7 @@ def _run(
     x: torch.Tensor,
     targets: torch.Tensor,
     loss_fn: nn.Module,
-) -> tuple[list[LayerCall], torch.Tensor, torch.Tensor, LossInfo, Grads]:
+) -> tuple[list[LayerCall], list[Pair], torch.Tensor, torch.Tensor, LossInfo, Grads]:
     """Forward with the recorder, the loss, and one ``torch.autograd.grad`` for everything.
 
     Gradients go straight to us (nothing accumulates into ``.grad``): of the input, of every
@@ -281,13 +286,8 @@ def _run(
         raise BptraceError(
             _("the loss is not a scalar (shape {shape})").format(shape=tuple(loss.shape))
         )
-    owned: set[int] = set()
-    for call in calls:
-        own = call.linear.module._parameters if call.linear.module is not None else {}
-        for key in ("weight", "bias"):
-            p = own.get(key)
-            if p is not None:
-                owned.add(id(p))
+    pairs = _own_params(calls, params)
+    owned = {id(p) for pair in pairs for p in pair if p is not None}
     if len(owned) != len(params):
         stray = sorted(key for key, p in params.items() if id(p) not in owned)
         raise BptraceError(
@@ -302,7 +302,36 @@ def _run(
             wanted.append(call.post.out)
     got = torch.autograd.grad(loss, wanted, allow_unused=True)
     grads = {id(t): g for t, g in zip(wanted, got, strict=True) if g is not None}
-    return calls, output, loss, info, grads
+    return calls, pairs, output, loss, info, grads
+
+
+def _own_params(calls: list[LayerCall], params: dict[str, nn.Parameter]) -> list[Pair]:
+    """Each traced Linear layer's own (weight, bias); refused if a layer has no weight or
+    two layers share a parameter (tied weights: autograd's gradient would be the sum over
+    both uses, not the layer's own)."""
+    pairs: list[Pair] = []
+    seen: set[int] = set()
+    for call in calls:
+        module = call.linear.module
+        own = module._parameters if module is not None else {}
+        weight, bias = own.get("weight"), own.get("bias")
+        if weight is None:
+            raise BptraceError(
+                _("Linear layer {where!r} has no weight").format(where=call.linear.where)
+            )
+        for p in (weight, bias):
+            if p is not None and id(p) in seen:
+                name = next(key for key, q in params.items() if q is p)
+                raise BptraceError(
+                    _(
+                        "parameter {name!r} is used by more than one Linear layer (tied "
+                        "weights): the per-neuron trace needs each layer's own parameters"
+                    ).format(name=name)
+                )
+            if p is not None:
+                seen.add(id(p))
+        pairs.append((weight, bias))
+    return pairs
 
 
 def call_in(call: LayerCall) -> int:
@@ -322,11 +351,8 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
     raise BptraceError(_("a traced Linear layer is not a submodule of the model"))
 
 
-def _param(
-    params: dict[str, nn.Parameter], got: tuple[Snaps, Grads], key: str, lr: float | None
-) -> Param:
-    """Parameter ``key``: its snapshot and gradient from ``got`` (snapshots, gradients)."""
-    p = params[key]
+def _param(p: nn.Parameter, got: tuple[Snaps, Grads], lr: float | None) -> Param:
+    """Parameter ``p``: its snapshot and gradient from ``got`` (snapshots, gradients)."""
     value = got[0][id(p)]  # our copy
     grad = got[1].get(id(p))  # a fresh gradient: a view of it is only this trace's
     g = np.zeros_like(value) if grad is None else grad.numpy(force=True)
