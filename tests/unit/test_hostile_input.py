@@ -430,7 +430,7 @@ def test_trace_names_the_inference_tensor_it_finds_in_its_one_pass_over_the_mode
         bptrace.trace(nn.Sequential(nn.Linear(2, 2)), frozen_inputs, targets, nn.MSELoss())
 
 
-def test_tied_weights_are_refused_with_a_reason_and_traced_per_module() -> None:
+def test_tied_weights_and_a_layer_called_twice_are_refused_with_a_reason() -> None:
     """Two Linear layers sharing one weight: autograd's gradient is the sum over both uses,
     not either layer's own, so the per-neuron trace refuses it by name (it raised a bare
     KeyError before), and ``trace_any`` traces it per module with that reason."""
@@ -449,3 +449,8 @@ def test_tied_weights_are_refused_with_a_reason_and_traced_per_module() -> None:
         "no per-neuron view: parameter '0.weight' is used by more than one Linear layer (tied "
         "weights): the per-neuron trace needs each layer's own parameters"
     ]
+    # one Linear called twice: the old trace showed both layers the summed gradient, silently
+    layer = nn.Linear(3, 3)
+    twice = nn.Sequential(layer, nn.Sigmoid(), layer)
+    with pytest.raises(bptrace.BptraceError, match=r"parameter '0\.weight' is used by more than"):
+        bptrace.trace(twice, x, y, nn.MSELoss())
