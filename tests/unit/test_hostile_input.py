@@ -454,3 +454,36 @@ def test_tied_weights_and_a_layer_called_twice_are_refused_with_a_reason() -> No
     twice = nn.Sequential(layer, nn.Sigmoid(), layer)
     with pytest.raises(bptrace.BptraceError, match=r"parameter '0\.weight' is used by more than"):
         bptrace.trace(twice, x, y, nn.MSELoss())
+
+
+EMPTY = """
+import torch
+from torch import nn
+def mlp():
+    return nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()), torch.rand(0, 2), torch.rand(0, 2), nn.MSELoss()
+def own():
+    class Own(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(2, 2)
+        def forward(self, x):
+            return torch.sigmoid(self.a(x)) * 2
+    return Own(), torch.rand(0, 2), torch.rand(0, 2), nn.MSELoss()
+"""
+
+
+def test_an_empty_batch_is_refused_in_one_line(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    """A batch of no samples (its loss is nan, no step has a term) is refused by every way
+    in: the export of an MLP crashed with an IndexError, and a model of its own was traced
+    per module with a nan loss."""
+    import torch
+
+    path = tmp_path / "empty.py"
+    path.write_text(EMPTY)
+    for factory in ("mlp", "own"):
+        result = cli("export", "--model", f"{path}:{factory}", "-o", str(tmp_path / "t.json"))
+        assert_one_error_line(result, "the inputs are empty (shape (0, 2))", "at least one sample")
+        assert not (tmp_path / "t.json").exists()
+    model, _, targets, loss_fn = bptrace.classic()
+    with pytest.raises(bptrace.BptraceError, match=r"the inputs are empty \(shape \(0, 2\)\)"):
+        bptrace.trace(model, torch.zeros(0, 2, dtype=torch.float64), targets, loss_fn)

@@ -22,7 +22,7 @@ from bptrace.model.spec import Spec, read_spec
 from bptrace.model.trace import Trace, Training
 from bptrace.tracer.build import Example, build, classic
 from bptrace.tracer.examples import MODULE_EXAMPLES, example
-from bptrace.tracer.guards import hook_reason, refuse_inference
+from bptrace.tracer.guards import hook_reason, refuse_empty, refuse_inference
 from bptrace.tracer.losses import _LOSSES
 from bptrace.tracer.mlp import trace_mlp
 from bptrace.tracer.modules import Inputs, buffers_kept, trace_modules
@@ -120,6 +120,7 @@ def trace_any(
     """
     if isinstance(model, nn.Module):
         refuse_inference(model, inputs, targets)
+    refuse_empty(inputs)
     reason = None
     if looks_like_mlp(model, inputs, loss_fn):
         assert isinstance(inputs, torch.Tensor) and isinstance(loss_fn, nn.Module)

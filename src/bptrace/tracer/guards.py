@@ -52,6 +52,19 @@ def refuse_inference(model: nn.Module, *tensors: Any, walk: bool = True) -> None
             )
 
 
+def refuse_empty(inputs: object) -> None:
+    """A clear error for an empty batch: the loss of no sample is nan, and no step has a
+    term to show (a tensor, or any tensor among several inputs)."""
+    for t in inputs if isinstance(inputs, (tuple, list)) else (inputs,):
+        if isinstance(t, torch.Tensor) and not t.numel():
+            raise BptraceError(
+                _(
+                    "the inputs are empty (shape {shape}): a trace needs at least one sample "
+                    "with at least one feature"
+                ).format(shape=tuple(t.shape))
+            )
+
+
 def refuse_inference_in(model: nn.Module) -> None:
     """The error naming the first of ``model``'s parameters and buffers made under inference
     mode, if one was."""

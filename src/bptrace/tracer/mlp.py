@@ -22,7 +22,7 @@ from bptrace.model.trace import Layer, Param, Trace
 from bptrace.tracer.biasshape import per_neuron
 from bptrace.tracer.capture import Event, Recorder, recording
 from bptrace.tracer.direct import Survey, run_direct, survey
-from bptrace.tracer.guards import refuse_inference_in
+from bptrace.tracer.guards import refuse_empty, refuse_inference_in
 from bptrace.tracer.losses import loss_info
 
 IDENTITY = Activation("identity")
@@ -109,6 +109,7 @@ def _check_inputs(
                 shape=tuple(inputs.shape)
             )
         )
+    refuse_empty(inputs)
     return dtype
 
 
