@@ -58,8 +58,8 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
 @pytest.mark.parametrize("make", MODELS.values(), ids=list(MODELS))
 def test_parameters_and_paths_are_torchs(make: Callable[[], nn.Module]) -> None:
     model = make()
-    modules = list(model.named_modules())
-    found = survey(modules)
+    found = survey(model)
+    assert found.modules == list(model.named_modules())
     assert list(found.params) == [name for name, _ in model.named_parameters()]
     assert all(found.params[n] is p for n, p in model.named_parameters())
     assert found.paths == {id(m): name for name, m in model.named_modules()}
@@ -71,7 +71,7 @@ def test_parameters_and_paths_are_torchs(make: Callable[[], nn.Module]) -> None:
     ids=["sequential", "nested", "custom"],
 )
 def test_plain_and_direct_without_hooks(make: Callable[[], nn.Module], plain: bool) -> None:
-    found = survey(list(make().named_modules()))
+    found = survey(make())
     assert (found.plain, found.direct) == (plain, plain)
 
 
@@ -88,12 +88,12 @@ def test_any_hook_turns_the_direct_run_off() -> None:
     model = _nested()
     for what, handle in _hooks(model):
         try:
-            found = survey(list(model.named_modules()))
+            found = survey(model)
             assert found.plain, what
             assert not found.direct, what
         finally:
             handle.remove()
-    assert survey(list(model.named_modules())).direct
+    assert survey(model).direct
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit's, as dynamo loads
@@ -102,6 +102,6 @@ def test_a_compiled_module_turns_the_direct_run_off() -> None:
     (calling ``forward``) would skip."""
     model = _nested()
     model[0].compile()  # compiled lazily, on the first call: this test never calls it
-    found = survey(list(model.named_modules()))
+    found = survey(model)
     assert found.plain
     assert not found.direct

@@ -42,51 +42,60 @@ _GLOBAL_HOOKS = (
 
 @dataclass(slots=True)
 class Survey:
-    """What one pass over a model's ``named_modules()`` finds."""
+    """What one walk over a model's modules finds."""
 
+    modules: list[tuple[str, nn.Module]]  # ``list(model.named_modules())``
     params: dict[str, nn.Parameter]  # ``dict(model.named_parameters())``
     paths: dict[int, str]  # id(module) → its path (``""`` for the model itself)
-    plain: bool  # every module is an ``nn.Sequential`` or has no child
-    direct: bool  # plain, nothing hooked or compiled, no global hook: run by run_direct
-    inference: bool  # a parameter or buffer was made under torch.inference_mode()
+    plain: bool = True  # every module is an ``nn.Sequential`` or has no child
+    direct: bool = False  # plain, nothing hooked or compiled, no global hook: run_direct
+    inference: bool = False  # a parameter or buffer was made under torch.inference_mode()
+    hooked: bool = False  # some module has a hook or is compiled
 
 
-def survey(modules: list[tuple[str, nn.Module]]) -> Survey:
-    """The model's parameters, module paths, how it is recorded and whether a parameter or
-    buffer is an inference tensor, in one pass over ``modules`` (its ``named_modules()``)."""
-    params: dict[str, nn.Parameter] = {}
-    seen: set[int] = set()
-    paths: dict[int, str] = {}
-    plain, hooked, inference = True, False, False
-    for path, m in modules:
-        paths[id(m)] = path
-        for key, p in m._parameters.items():
-            if p is not None and id(p) not in seen:
-                seen.add(id(p))
-                params[f"{path}.{key}" if path else key] = p
-                inference = inference or p.is_inference()
-        for b in m._buffers.values():
-            inference = inference or (b is not None and b.is_inference())
-        if plain and type(m) is not nn.Sequential:
-            for c in m._modules.values():
-                if c is not None:
-                    plain = False
-                    break
-        if (  # module(x) would do more than call forward: a hook, or compiled
-            m._forward_hooks
-            or m._forward_pre_hooks
-            or m._backward_hooks
-            or m._backward_pre_hooks
-            or m._compiled_call_impl is not None
-        ):
-            hooked = True
-    direct = plain and not hooked and not torch._C._get_tracing_state()
-    if direct:
+def survey(model: nn.Module) -> Survey:
+    """The model's modules and parameters (as ``named_modules()`` and ``named_parameters()``
+    give them), how it is recorded, and whether a parameter or buffer is an inference
+    tensor, in one walk (no generators: this runs on every trace)."""
+    found = Survey([], {}, {})
+    _visit(found, "", model, set())
+    found.direct = found.plain and not found.hooked and not torch._C._get_tracing_state()
+    if found.direct:
         for name in _GLOBAL_HOOKS:
             if getattr(_module_module, name, None):
-                direct = False
+                found.direct = False
                 break
-    return Survey(params, paths, plain, direct, inference)
+    return found
+
+
+def _visit(found: Survey, path: str, m: nn.Module, seen: set[int]) -> None:
+    """``m`` (at ``path``) and, depth first, its children, each module once."""
+    if id(m) in seen:
+        return
+    seen.add(id(m))
+    found.modules.append((path, m))
+    found.paths[id(m)] = path
+    prefix = f"{path}." if path else ""
+    for key, p in m._parameters.items():
+        if p is not None and id(p) not in seen:  # parameters and modules never share an id
+            seen.add(id(p))
+            found.params[prefix + key] = p
+            found.inference = found.inference or p.is_inference()
+    for b in m._buffers.values():
+        found.inference = found.inference or (b is not None and b.is_inference())
+    if (  # module(x) would do more than call forward: a hook, or compiled
+        m._forward_hooks
+        or m._forward_pre_hooks
+        or m._backward_hooks
+        or m._backward_pre_hooks
+        or m._compiled_call_impl is not None
+    ):
+        found.hooked = True
+    sequential = type(m) is nn.Sequential
+    for key, child in m._modules.items():
+        if child is not None:
+            found.plain = found.plain and sequential
+            _visit(found, prefix + key, child, seen)
 
 
 def inplace(module: nn.Module) -> bool:

@@ -126,10 +126,9 @@ def trace_mlp(
         raise BptraceError(
             _("model must be a torch.nn.Module, got {type}").format(type=type(model).__name__)
         )
-    modules = list(model.named_modules())
-    # worked out in one pass, used by the run and the recording: the parameters, the module
-    # paths, a plain Sequential tree, and (with no hook) run child by child (tracer/direct.py)
-    found = survey(modules)
+    # worked out in one walk, used by the run and the recording: the modules, parameters,
+    # module paths, a plain Sequential tree, and (with no hook) run child by child
+    found = survey(model)
     if found.inference:
         refuse_inference_in(model)
     params = found.params
@@ -152,9 +151,7 @@ def trace_mlp(
         # backward pass; straight into numpy, where the trace keeps them (one call, not three)
         snaps = {id(p): p.numpy(force=True).copy() for p in params.values()}
         with nullcontext() if torch.is_grad_enabled() else torch.enable_grad():
-            calls, pairs, output, loss, info, grads = _run(
-                model, modules, found, x, targets, loss_fn
-            )
+            calls, pairs, output, loss, info, grads = _run(model, found, x, targets, loss_fn)
     finally:
         for p in frozen:
             p.requires_grad_(False)
@@ -240,7 +237,6 @@ Pair = tuple[nn.Parameter, nn.Parameter | None]  # a Linear layer's own weight a
 
 def _run(
     model: nn.Module,
-    modules: list[tuple[str, nn.Module]],
     found: Survey,
     x: torch.Tensor,
     targets: torch.Tensor,
@@ -258,7 +254,7 @@ def _run(
             rec.direct = True
             output = run_direct(rec, model, x, found.paths)
         else:
-            with recording(modules, found.plain) as rec:
+            with recording(found.modules, found.plain) as rec:
                 output = model(x)
     except BptraceError:
         raise
