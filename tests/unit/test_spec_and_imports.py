@@ -145,3 +145,17 @@ def test_model_package_and_load_trace_import_neither_torch_nor_textual(
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "LOADED:", proc.stdout
+
+
+def test_a_seed_beyond_torchs_range_is_refused_in_one_line(write_spec, cli) -> None:  # type: ignore[no-untyped-def]
+    """torch seeds a generator with a 64-bit number: 2**64 - 1 works; 2**64 and more crashed
+    with a ValueError from torch.Generator.manual_seed, and are now refused by name."""
+    from bptrace_test_helpers import assert_one_error_line
+
+    largest = bptrace.load_spec(write_spec(NO_WEIGHTS.format(seed=2**64 - 1), "ok.toml"))
+    assert largest[4].seed == 18446744073709551615
+    path = write_spec(NO_WEIGHTS.format(seed=99999999999999999999), "big.toml")
+    assert_one_error_line(
+        cli("export", "--spec", str(path)),
+        "big.toml: seed: must be below 2**64 (torch's seed range), got 99999999999999999999",
+    )

@@ -49,15 +49,29 @@ def read_bytes(path: str | os.PathLike[str], limit: int | None = None, what: str
 def _read(p: Path, limit: int | None, what: str, *, as_text: bool) -> str | bytes:
     shown = path_text(p)
     try:
-        if limit is not None:
-            size = p.stat().st_size
-            if size > limit:
-                raise BptraceError(
-                    _("{path}: {size} bytes is over the {limit} byte limit for a {what}").format(
-                        path=shown, size=size, limit=limit, what=_(what)
+        with p.open("rb") as f:
+            if limit is None:
+                data = f.read()
+            else:
+                size = os.fstat(f.fileno()).st_size
+                if size > limit:
+                    raise BptraceError(
+                        _(
+                            "{path}: {size} bytes is over the {limit} byte limit for a {what}"
+                        ).format(path=shown, size=size, limit=limit, what=_(what))
                     )
-                )
-        return p.read_text(encoding="utf-8") if as_text else p.read_bytes()
+                # at most one byte past the limit: a device or a pipe reports no size
+                data = f.read(limit + 1)
+                if len(data) > limit:
+                    raise BptraceError(
+                        _("{path}: more than the {limit} byte limit for a {what}").format(
+                            path=shown, limit=limit, what=_(what)
+                        )
+                    )
+        if not as_text:
+            return data
+        # what Path.read_text gives: universal newlines
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         raise BptraceError(_("{path}: no such file").format(path=shown)) from None
     except IsADirectoryError:

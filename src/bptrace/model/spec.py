@@ -177,6 +177,10 @@ def parse_spec(data: dict[str, Any], source: str = "spec") -> Spec:
         raise c.fail(
             "seed", _("expected a non-negative integer, got {value}").format(value=q(seed))
         )
+    if seed >= 2**64:  # what torch.Generator.manual_seed takes
+        raise c.fail(
+            "seed", _("must be below 2**64 (torch's seed range), got {value}").format(value=seed)
+        )
     name = data.get("name", Path(source).stem if source != "spec" else "network")
     if not isinstance(name, str):
         raise c.fail("name", _("expected a string, got {value}").format(value=q(name)))

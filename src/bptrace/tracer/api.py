@@ -22,7 +22,13 @@ from bptrace.model.spec import Spec, read_spec
 from bptrace.model.trace import Trace, Training
 from bptrace.tracer.build import Example, build, classic
 from bptrace.tracer.examples import MODULE_EXAMPLES, example
-from bptrace.tracer.guards import hook_reason, refuse_empty, refuse_inference
+from bptrace.tracer.guards import (
+    hook_reason,
+    refuse_bad_lr,
+    refuse_complex,
+    refuse_empty,
+    refuse_inference,
+)
 from bptrace.tracer.losses import _LOSSES
 from bptrace.tracer.mlp import trace_mlp
 from bptrace.tracer.modules import Inputs, buffers_kept, trace_modules
@@ -68,6 +74,7 @@ def trace(
     """
     if isinstance(model, nn.Module):  # its parameters and buffers: in trace_mlp's survey
         refuse_inference(model, inputs, targets, walk=False)
+    refuse_bad_lr(lr)
     return trace_mlp(model, inputs, targets, loss_fn, lr, name)
 
 
@@ -88,6 +95,7 @@ def train(
     progress: Progress | None = None,
 ) -> Training:
     """``epochs`` steps of plain SGD on a copy of ``model``; the loss curve and final state."""
+    refuse_bad_lr(lr)
     return _train(model, inputs, targets, loss_fn, lr, epochs, progress=progress)
 
 
@@ -121,6 +129,8 @@ def trace_any(
     if isinstance(model, nn.Module):
         refuse_inference(model, inputs, targets)
     refuse_empty(inputs)
+    refuse_bad_lr(lr)
+    refuse_complex(model, inputs)
     reason = None
     if looks_like_mlp(model, inputs, loss_fn):
         assert isinstance(inputs, torch.Tensor) and isinstance(loss_fn, nn.Module)

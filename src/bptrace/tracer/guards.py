@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -49,6 +50,31 @@ def refuse_inference(model: nn.Module, *tensors: Any, walk: bool = True) -> None
                     "the {what} were created under torch.inference_mode(), so autograd cannot "
                     "use them: {what_to_do}"
                 ).format(what=_(what), what_to_do=_(_WHAT_TO_DO))
+            )
+
+
+def refuse_bad_lr(lr: object) -> None:
+    """A clear error for a learning rate that is not a positive finite number (None: no
+    step): what the CLI and the spec file already refuse, and what the trace's JSON could
+    not hold."""
+    if lr is None:
+        return
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise BptraceError(_("lr must be a positive finite number, got {value!r}").format(value=lr))
+
+
+def refuse_complex(model: object, inputs: object) -> None:
+    """A clear error for complex numbers: the trace's arrays and the JSON hold real numbers,
+    and numpy conversion would drop the imaginary parts (with only torch's warning)."""
+    tensors = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    if isinstance(model, nn.Module):
+        tensors += [*model.parameters(), *model.buffers()]
+    for t in tensors:
+        if isinstance(t, torch.Tensor) and t.is_complex():
+            raise BptraceError(
+                _(
+                    "complex tensors are not supported ({dtype}): bptrace traces real numbers"
+                ).format(dtype=str(t.dtype).removeprefix("torch."))
             )
 
 

@@ -35,7 +35,14 @@ Loaded = tuple[nn.Module, Any, torch.Tensor, Callable[..., Any]]
 def parse_ref(ref: str) -> tuple[Path, str]:
     """``"dir/file.py:make"`` → ``(Path("dir/file.py"), "make")``."""
     path, sep, func = ref.rpartition(":")
-    if not sep or not path:
+    if sep and not path:
+        raise BptraceError(
+            _(
+                "--model: expected FILE.py:FUNCTION (e.g. models.py:make), got {ref!r} (no file "
+                "name before ':')"
+            ).format(ref=ref)
+        )
+    if not sep:
         raise BptraceError(
             _(
                 "--model: expected FILE.py:FUNCTION (e.g. models.py:make), got {ref!r} (no ':')"
