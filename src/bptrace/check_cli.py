@@ -7,10 +7,10 @@ Exit 0 when the formula is right, 1 when it is wrong (with a diagnosis), 2 for b
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from bptrace.cli_output import write_out
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 
@@ -42,6 +42,25 @@ def add_parser(
     add_source(p)
 
 
+def take_minus_formula(args: argparse.Namespace, extra: Sequence[str], argv: Sequence[str]) -> bool:
+    """Take ``check w5 '-(t1-o1)*...'``'s formula, which argparse left over as an unknown option.
+
+    Only one leftover, starting with a single ``-``, where check's EXPR would be (after NAME,
+    EXPR not given) is taken; anything else stays an unrecognized argument.
+    """
+    if getattr(args, "command", None) != "check" or len(extra) != 1:
+        return False
+    formula = extra[0]
+    name = getattr(args, "name", None)
+    if args.expr is not None or name is None or formula[:1] != "-" or formula[:2] == "--":
+        return False
+    words = list(argv)  # ``check '-(...)' w5``: the formula is not after NAME
+    if formula not in words or name not in words[: words.index(formula)]:
+        return False
+    args.expr = formula
+    return True
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from bptrace.cli import load_trace_for
     from bptrace.model.trace import Trace
@@ -70,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bptrace.tracer.perturb import versions
 
     verdict = Judge(args.name, versions(tr)).judge(args.expr)
-    sys.stdout.write("\n".join(verdict.lines()) + "\n")
+    write_out("\n".join(verdict.lines()) + "\n")  # a closed pipe keeps the verdict's status
     return verdict.exit_code
 
 
@@ -78,11 +97,11 @@ def _practice(args: argparse.Namespace) -> int:
     from bptrace.model import practice
 
     if args.name is None:
-        sys.stdout.write("\n".join(practice.list_lines()) + "\n")
+        write_out("\n".join(practice.list_lines()) + "\n")
         return 0
     it = practice.item(args.name)
     if args.expr is None:
-        sys.stdout.write("\n".join(it.lines()) + "\n")
+        write_out("\n".join(it.lines()) + "\n")
         return 0
     from bptrace.model.expr import parse
     from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text
@@ -92,5 +111,5 @@ def _practice(args: argparse.Namespace) -> int:
     tr = trace_spec(parse_spec_text(CLASSIC_TEXT, "classic"))
     parse(args.expr, lambda n: n in tr)
     verdict = practice.judge_item(it.key, args.expr, versions(tr))
-    sys.stdout.write("\n".join(verdict.lines()) + "\n")
+    write_out("\n".join(verdict.lines()) + "\n")  # a closed pipe keeps the verdict's status
     return verdict.exit_code

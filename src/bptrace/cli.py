@@ -11,7 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bptrace.check_cli import take_minus_formula
 from bptrace.cli_lang import add_lang_option, take_lang, use_language
+from bptrace.cli_output import silence_stdout, text_console, user_prints_to_stderr, write_out
 from bptrace.cli_worksheet import add_parser as add_worksheet_parser
 from bptrace.cli_worksheet import cmd_worksheet
 from bptrace.clisource import merge_sources, note_default_detail
@@ -167,6 +169,15 @@ def _check_model_options(args: argparse.Namespace) -> None:
                 )
 
 
+def _refuse_empty_sources(args: argparse.Namespace) -> None:
+    """``--spec ''`` (an unset shell variable) is bad input, not the classic network."""
+    for option in ("spec", "model", "state"):
+        if getattr(args, option, None) == "":
+            raise BptraceError(_("--{option}: empty file name").format(option=option))
+    if getattr(args, "example", None) == "":
+        raise BptraceError(_("--example: empty example name (see --list-examples)"))
+
+
 def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace | ModuleTrace:
     """Trace ``--model``, ``--spec``, ``--example`` or the classic network (and train if asked)."""
     from bptrace.model.spec import CLASSIC_TEXT, parse_spec_text, read_spec
@@ -174,7 +185,8 @@ def load_trace_for(args: argparse.Namespace, epochs: int = 0) -> Trace | ModuleT
 
     _check_model_options(args)
     if args.model:
-        return trace_file(args.model, args.state, args.lr, epochs=epochs)
+        with user_prints_to_stderr():  # a print in the model file must not corrupt the JSON
+            return trace_file(args.model, args.state, args.lr, epochs=epochs)
 
     progress = _progress_printer() if epochs >= 1000 and sys.stderr.isatty() else None
     try:
@@ -202,7 +214,7 @@ def _progress_printer() -> Callable[[int, int], None]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bptrace.model.jsonio import dumps
-    from bptrace.model.outfile import check_target, write_atomic, write_stdout
+    from bptrace.model.outfile import check_target, write_atomic
 
     out = check_target(args.output) if args.output is not None else None
     if out is None and sys.stdout is None:
@@ -211,33 +223,32 @@ def cmd_export(args: argparse.Namespace) -> int:
     note_default_detail(tr, args.detail)
     text = dumps(tr, args.detail)
     if out is None:
-        write_stdout(text)
+        write_out(text, use_o=True)
     else:
         write_atomic(out, text)
     return 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from bptrace.explain import explain
     from bptrace.explain_modules import explain_module
     from bptrace.model.health import check
     from bptrace.model.modules import ModuleTrace
 
     tr = load_trace_for(args)
-    console = Console(highlight=False, soft_wrap=True)
+    console, text = text_console()  # rendered into text, written by write_out (one error line)
     if isinstance(tr, ModuleTrace):
         if args.matrix:
             raise BptraceError(
                 _("--matrix is for MLPs (per-neuron names); this model is traced per module")
             )
         explain_module(tr, args.name, console)
+        write_out(text.getvalue())
         return 0
     if args.matrix:
         from bptrace.model.matrix import layer_matrices, lines
 
-        sys.stdout.write("\n".join(lines(layer_matrices(tr, args.name), tr)) + "\n")
+        write_out("\n".join(lines(layer_matrices(tr, args.name), tr)) + "\n")
         return 0
     explain(tr, args.name, console)
     flags = check(tr)
@@ -245,6 +256,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         console.print("\n" + _("gradient health of this network:"))
         for flag in flags:
             console.print(f"  {flag.line()}")
+    write_out(text.getvalue())
     return 0
 
 
@@ -268,7 +280,7 @@ def cmd_app(args: argparse.Namespace, quiz: bool = False) -> int:
     if getattr(args, "list_examples", False):
         from bptrace.model.catalog import describe_examples
 
-        print(describe_examples())
+        write_out(describe_examples() + "\n")
         return 0
     _check_model_options(args)
     if args.model:  # load and trace before the screen opens: a bad model is one line here
@@ -340,9 +352,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BptraceError as exc:
         print(f"bptrace: error: {one_line(str(exc), 300 - 16)}", file=sys.stderr)
         return 2
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not take_minus_formula(args, extra, argv):
+        parser.error(_("unrecognized arguments: %s") % " ".join(extra))
     try:
         merge_sources(args)
+        _refuse_empty_sources(args)
         with warnings.catch_warnings():
             # overflow (1e300 × 1e300) is traced and flagged like NaN, not warned about
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -353,5 +369,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bptrace: " + _("interrupted"), file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # a closed pipe is quiet (see cli_output.py)
+        silence_stdout()
         return 0
