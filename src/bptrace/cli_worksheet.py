@@ -8,10 +8,10 @@ anything is traced or written; ``-o`` and ``--answers`` are written atomically.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from bptrace.cli_output import write_out
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 
@@ -109,7 +109,7 @@ def cmd_worksheet(
         else None
     )
     if out is None:
-        sys.stdout.write(sheet)
+        write_out(sheet, use_o=True)
     else:
         write_atomic(out, sheet)
     if key is not None and answers is not None:

@@ -118,6 +118,7 @@ STDOUT_COMMANDS = [
     ["check", "w5", RIGHT_W5],
     ["--list-examples"],
     ["export"],
+    ["worksheet"],
 ]
 
 
