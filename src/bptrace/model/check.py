@@ -1,6 +1,8 @@
 """Judge a learner's formula for ∂loss/∂NAME as a teacher would.
 
-The formula is evaluated on the traced values and compared with autograd (relative 1e-6),
+The formula is evaluated on the traced values and compared with autograd (relative 1e-6; in
+float16, 1e-2 of the sizes summed to make the gradient, as :mod:`bptrace.model.tolerance` says;
+the same inf or nan on both sides agrees),
 and on other versions of the same network (moved at random and retraced by the tracer), so a
 formula right only here, or a number pasted in, is caught. When it is wrong, it is compared
 with the chain's own factors and paths to say which part differs. Pure: no torch.
@@ -18,6 +20,7 @@ from bptrace.model.chain import Variant, chain, show, variants
 from bptrace.model.expr import Expr, parse
 from bptrace.model.expr_eval import Env, evaluate, numbers, replace_numbers, variables
 from bptrace.model.formulas import loss_count
+from bptrace.model.tolerance import Magnitudes, agree, floor_of, rtol_of
 from bptrace.model.trace import Array, Trace
 
 AUTOGRAD = N_("autograd")
@@ -102,11 +105,28 @@ def _reduce(tr: Trace, name: str, values: Array) -> Array:
     return np.asarray(arr, dtype=np.float64)
 
 
-def _close(a: Array, b: Array) -> bool:
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        return False
-    scale = np.maximum(np.abs(a), np.abs(b))
-    return bool(np.all(np.abs(a - b) <= RTOL * scale + ATOL))
+def _close(a: Array, b: Array, size: Array | None = None) -> bool:
+    """Within RTOL of the larger, or the same non-finite value on both sides (an overflow to
+    inf in the formula and in autograd alike). ``size``: a float16 trace's sizes (below)."""
+    if size is None:
+        tol = RTOL * np.maximum(np.abs(a), np.abs(b)) + ATOL
+    else:
+        tol = rtol_of("float16") * np.maximum(np.maximum(np.abs(a), np.abs(b)), size)
+    return bool(np.all(agree(a, b, tol)))
+
+
+def _sizes(name: str, v: Trace) -> Array | None:
+    """What a float16 trace's tolerance is computed from: autograd rounds each of its results
+    in float16 (:mod:`bptrace.model.tolerance`), so it is judged by the sizes summed to make the
+    gradient, floored at float16's smallest normal number. None in float32 and float64."""
+    dtype = v.network.dtype
+    if dtype != "float16":
+        return None
+    floor = np.asarray(floor_of(dtype), dtype=np.float64)
+    ref = v.namer.resolve(name)
+    if ref is None or ref.letter in ("loss", "t"):  # the loss's own value: no backward pass
+        return floor
+    return np.maximum(Magnitudes(v).scale(name), floor)
 
 
 def _scalar(a: Array) -> float | list[float]:
@@ -124,6 +144,7 @@ class Judge:
         self.envs = [env_of(v) for v in versions]
         self.target = f"∂loss/∂{name}"
         self.truth = [self.autograd(v) for v in versions]
+        self.sizes = [_sizes(name, v) for v in versions]
 
     def autograd(self, v: Trace) -> Array:
         grad = np.asarray(v[self.name].grad, dtype=np.float64)
@@ -137,15 +158,19 @@ class Judge:
             for v, e in zip(self.versions, self.envs, strict=True)
         ]
 
+    def close(self, got: list[Array], against: list[Array] | None = None, first: int = 0) -> bool:
+        """Whether ``got`` agrees with ``against`` (autograd) on every version, or on the first
+        ``first`` of them."""
+        pairs = zip(got, against or self.truth, self.sizes, strict=True)
+        return all(_close(a, b, s) for a, b, s in list(pairs)[: first or None])
+
     def matches(self, expr: Expr, against: list[Array] | None = None) -> bool:
-        return all(
-            _close(a, b) for a, b in zip(self.values(expr), against or self.truth, strict=True)
-        )
+        return self.close(self.values(expr), against)
 
     def judge(self, text: str) -> Verdict:
         expr = parse(text, lambda n: n in self.tr)
         got = self.values(expr)
-        right = all(_close(a, b) for a, b in zip(got, self.truth, strict=True))
+        right = self.close(got)
         verdict = Verdict(
             self.name,
             text,
@@ -171,7 +196,7 @@ class Judge:
 
     # -- diagnosis ------------------------------------------------------------------------
     def diagnose(self, expr: Expr, got: list[Array]) -> list[str]:
-        here = _close(got[0], self.truth[0])
+        here = self.close(got, first=1)
         names = variables(expr)
         if here and not names:
             return [
@@ -202,7 +227,7 @@ class Judge:
                 ]
             lines.append(_("(reading {said})").format(said=said))
             expr, got = renamed, self.values(renamed)
-            here = _close(got[0], self.truth[0])
+            here = self.close(got, first=1)
         if here:
             lines.append(
                 _(

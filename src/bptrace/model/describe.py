@@ -8,6 +8,7 @@ the English labels.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -58,7 +59,16 @@ def agreement_text(step: Step, rtol: float) -> str:
         return _("✗ autograd {value} DISAGREES (relative tolerance {rtol})").format(
             value=full, rtol=f"{rtol:g}"
         )
-    worst = f"{max(tol) if isinstance(tol, list) else tol:.2g}"
+    tols = tol if isinstance(tol, list) else [tol]
+    values = step.autograd if isinstance(step.autograd, list) else [step.autograd]
+    finite = [t for t, v in zip(tols, values, strict=True) if math.isfinite(float(v or 0.0))]
+    if not finite:  # autograd overflowed (inf) or is nan: no tolerance, only the same value
+        if step.agrees:
+            return _("✓ autograd {value} agrees (the same value on both sides)").format(value=full)
+        return _("✗ autograd {value} DISAGREES (only the same value agrees with it)").format(
+            value=full
+        )
+    worst = f"{max(finite):.2g}"
     if step.agrees:
         text = _("✓ autograd {value} agrees (within ±{tol}: {rtol} × the sizes summed to make it)")
     else:

@@ -17,6 +17,7 @@ from bptrace.model import formulas as F
 from bptrace.model.fmt import Lazy, elide, fmt_signed
 from bptrace.model.jsonwrite import encode_string, nums, pad, step_head
 from bptrace.model.step import per_sample_text, wrap
+from bptrace.model.tolerance import agree, floor_of
 
 if TYPE_CHECKING:
     from bptrace.model.names import Namer
@@ -56,8 +57,13 @@ def param_steps(steps: StepList, k: int, bias: bool, first: int, level: int) -> 
     terms = np.ascontiguousarray(product.transpose(1, 2, 0))  # (rows, cols, batch)
     total = np.sum(terms, axis=-1)
     autograd = param.grad.astype(np.float64).reshape(rows, cols)
-    scale = np.maximum(np.abs(autograd), np.sum(np.abs(terms), axis=-1))
-    agrees = np.abs(total - autograd) <= steps.rtol * scale + steps.atol + 1e-300
+    floor = floor_of(tr.network.dtype)
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.maximum(np.abs(autograd), np.sum(np.abs(terms), axis=-1)), floor)
+        if floor:  # float16: also the sizes upstream, which autograd rounded, as a step does
+            upstream_sizes = steps.magnitudes.s_pre[k][:, :, None] * np.abs(local)[:, None, :]
+            scale = np.maximum(scale, upstream_sizes.sum(axis=0))
+        agrees = agree(total, autograd, steps.rtol * scale + steps.atol + 1e-300)
 
     # text pieces shared by many steps
     up_text = [_fmt_signed_all(u) for u in upstream]  # [factor][b][r]
@@ -203,6 +209,11 @@ def via_steps(
     batch, count = a.shape
     terms = np.ascontiguousarray(a.T[None, :, :] * w.T[:, :, None])  # (R, T, batch)
     autograd = grads.astype(np.float64)  # (batch, R)
+    floor = floor_of(tr.network.dtype)
+    sizes = None
+    if floor:  # float16: also the sizes upstream, which autograd rounded, as a step does
+        mag = steps.magnitudes
+        sizes = mag.s_post[nxt - 1] if nxt > 1 else mag.s_input
     a_text = _fmt_signed_all(a)  # [b][t]
     pres = [namer.pre(nxt, t) for t in range(count)]
     p1, p2, p3 = pad(level + 1), pad(level + 2), pad(level + 3)
@@ -231,8 +242,11 @@ def via_steps(
         ag = autograd[:, r]
         tv = terms[r]
         total = np.sum(tv, axis=0)
-        scale = np.maximum(np.abs(ag), np.sum(np.abs(tv), axis=0))
-        agrees = bool(np.all(np.abs(total - ag) <= steps.rtol * scale + steps.atol + 1e-300))
+        with np.errstate(all="ignore"):
+            scale = np.maximum(np.maximum(np.abs(ag), np.sum(np.abs(tv), axis=0)), floor)
+            if sizes is not None:
+                scale = np.maximum(scale, sizes[:, r])
+            agrees = bool(np.all(agree(total, ag, steps.rtol * scale + steps.atol + 1e-300)))
         formula = _via_formula(namer, pres, nxt, node, r)
         substituted = _via_substituted(a_text, w, r)
         w_nums = nums(w[:, r].tolist())

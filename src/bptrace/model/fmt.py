@@ -11,7 +11,9 @@ def fmt(x: float) -> str:
     """Format one number for a substituted formula: 6 decimals, short where exact.
 
     ``0.15 -> "0.15"``, ``0.2 -> "0.20"``, ``0.59327 -> "0.593270"``, ``1.0 -> "1"``,
-    ``0.0821670405 -> "0.082167"``, ``0.000438567 -> "0.000438568"``, ``3.5e-05 -> "3.5e-05"``.
+    ``0.0821670405 -> "0.082167"``, ``0.000438567 -> "0.000438568"``, ``3.5e-05 -> "3.5e-05"``;
+    from 1e15 on, 6 significant digits and an exponent as :func:`fmt_sig` writes it:
+    ``1e300 -> "1e300"``, ``-5.489254106589528e199 -> "−5.48925e199"``.
     """
     if math.isnan(x):
         return "nan"
@@ -19,7 +21,10 @@ def fmt(x: float) -> str:
         return "inf" if x > 0 else "−inf"
     if x == 0:
         return "0"
-    if x == int(x) and abs(x) < 1e15:
+    if abs(x) >= 1e15:  # not 1e15 digits before the point
+        mant, _, exp = f"{x:.6g}".partition("e")
+        text = f"{mant}e{int(exp)}" if exp else mant
+    elif x == int(x):
         text = str(int(x))
     elif abs(x) < 0.1:
         text = f"{x:.6g}"
@@ -84,7 +89,9 @@ def fmt_sig(x: float, sig: int) -> str:
     exponent: ``fmt_sig(0.000438568, 3) -> "4.39e−4"``.
     """
     full = fmt(x)
-    if sum(ch.isdigit() for ch in full.lstrip("−0.")) <= sig or not math.isfinite(x):
+    if not math.isfinite(x) or (
+        sum(ch.isdigit() for ch in full.lstrip("−0.")) <= sig and abs(x) < 1e15
+    ):
         return full
     mag = math.floor(math.log10(abs(x)))
     if -3 <= mag < 5:

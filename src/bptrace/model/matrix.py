@@ -16,6 +16,7 @@ import numpy as np
 from bptrace.model import formulas as F
 from bptrace.model.errors import BptraceError
 from bptrace.model.fmt import fmt
+from bptrace.model.tolerance import agree, floor_of
 from bptrace.model.trace import Array, Trace
 
 MAX_SHOWN = 6  # rows and columns of a matrix written out
@@ -245,11 +246,11 @@ def lines(view: LayerMatrices, tr: Trace, max_entries: int = 40) -> list[str]:
         out += ["  " + row for row in matrix_text(b.value)]
     out.append("")
     out.append("each entry is one scalar step (vector = scalar step = autograd):")
-    rtol = tr.steps.rtol
+    rtol, floor = tr.steps.rtol, floor_of(net.dtype)
     for where, scalar, vec, step, auto in view.entries[:max_entries]:
-        ok = (
-            abs(vec - step) <= rtol * max(abs(step), 1e-300) + 1e-15
-            and abs(vec - auto) <= rtol * max(abs(auto), 1e-300) + 1e-15
+        ok = bool(
+            agree(vec, step, rtol * max(abs(step), 1e-300, floor) + 1e-15)
+            and agree(vec, auto, rtol * max(abs(auto), 1e-300, floor) + 1e-15)
         )
         out.append(f"  {where} = ∂loss/∂{scalar} = {fmt(vec)}  {'✓' if ok else '✗'}")
     if len(view.entries) > max_entries:

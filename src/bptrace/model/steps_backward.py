@@ -59,10 +59,11 @@ class BackwardSteps:
     ) -> Step:
         """Assemble a backward step from its terms and compare the sum with autograd."""
         shape = () if per_param else autograd.shape
-        term_values = [
-            np.prod([np.broadcast_to(v, shape) for v in vals], axis=0) for vals in values
-        ]
-        total = np.sum(np.stack(term_values), axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is shown, as inf
+            term_values = [
+                np.prod([np.broadcast_to(v, shape) for v in vals], axis=0) for vals in values
+            ]
+            total = np.sum(np.stack(term_values), axis=0)
         agrees, tol = self.magnitudes.check(node, total, autograd)
         lhs = f"∂loss/∂{node}"
         sum_prefix = "Σₙ " if per_param and len(values) > 1 else ""

@@ -9,6 +9,17 @@ with absolute values: ``S(∂loss/∂o)`` from the loss gradient's parts (``|o| 
 ``|ours − autograd| ≤ rtol · max(S, |autograd|)``; ``rtol`` is 1e-9 in float64 and 1e-5 in
 float32, and the tolerance of each value (``rtol · S``) is what the screen shows. No absolute
 floor shared by the whole network: a step off by 4e-9 relative is never "agrees" in float64.
+
+float16 (eps = 2⁻¹⁰ ≈ 9.8e-4) rounds every result autograd computes to within u = 2⁻¹¹ ≈ 4.9e-4
+of its size, or, below its smallest normal number 2⁻¹⁴ ≈ 6.1e-5, to within u · 2⁻¹⁴ (half the
+subnormal spacing 2⁻²⁴). A backward step goes through about three roundings a layer (the
+activation's derivative, the product, the matrix product) plus the loss's two, so 20 roundings
+cover a network six layers deep: ``rtol`` is 20 · u ≈ 1e-2 and the sizes are floored at
+2⁻¹⁴, ``rtol · max(S, |autograd|, 2⁻¹⁴)``. (Random float16 MLPs up to 6 layers deep need
+1.3 · eps at most.) bfloat16 is refused before a trace is made.
+
+A value that is not finite (an overflow to ±inf, or nan) agrees only with the same value: inf
+with inf of the same sign, nan with nan; never with a finite one (:func:`agree`).
 """
 
 from __future__ import annotations
@@ -23,12 +34,29 @@ from bptrace.model.trace import Array
 if TYPE_CHECKING:
     from bptrace.model.trace import Trace
 
-RTOL = {"float64": 1e-9}
-RTOL_OTHER = 1e-5  # float32 (and narrower: the trace says which dtype it was made in)
+RTOL = {"float64": 1e-9, "float16": 1e-2}
+RTOL_OTHER = 1e-5  # float32
+FLOOR = {"float16": 2.0**-14}  # the smallest normal float16: below it, rounding is absolute
 
 
 def rtol_of(dtype: str) -> float:
     return RTOL.get(dtype, RTOL_OTHER)
+
+
+def floor_of(dtype: str) -> float:
+    """The least size a value's tolerance is computed from (0: none, in float64 and float32)."""
+    return FLOOR.get(dtype, 0.0)
+
+
+def agree(ours: Array | float, autograd: Array | float, tol: Array | float) -> Array:
+    """Elementwise: both finite and within ``tol``, or the same non-finite value on both sides
+    (inf and inf of the same sign, nan and nan). ``|inf − inf|`` is nan and a tolerance may be
+    inf, so neither side of ``<=`` alone can say it."""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(ours) & np.isfinite(autograd)
+        close = np.abs(ours - autograd) <= tol
+        same = (ours == autograd) | (np.isnan(ours) & np.isnan(autograd))
+    return np.asarray((finite & close) | (same & ~finite))
 
 
 def _loss_scale(tr: Trace) -> Array:
@@ -64,6 +92,7 @@ class Magnitudes:
         net, layers = tr.network, tr.layers
         self.tr = tr
         self.rtol = rtol_of(net.dtype)
+        self.floor = floor_of(net.dtype)
         self.s_post: list[Array] = [np.empty(0)] * (net.depth + 1)
         self.s_pre: list[Array] = [np.empty(0)] * (net.depth + 1)
         with np.errstate(all="ignore"):
@@ -104,6 +133,6 @@ class Magnitudes:
     def check(self, node: str, total: Array, autograd: Array) -> tuple[bool, Array]:
         """Whether ``total`` agrees with ``autograd`` for ∂loss/∂``node``, and the tolerance."""
         with np.errstate(all="ignore"):
-            tol = self.rtol * np.maximum(self.scale(node), np.abs(autograd))
-            agrees = bool(np.all(np.abs(total - autograd) <= tol))
-        return agrees, tol
+            size = np.maximum(np.maximum(self.scale(node), np.abs(autograd)), self.floor)
+            tol = self.rtol * size
+        return bool(np.all(agree(total, autograd, tol))), tol
