@@ -218,7 +218,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     out = check_target(args.output) if args.output is not None else None
     if out is None and sys.stdout is None:
-        raise BptraceError("stdout is closed: use -o FILE")
+        raise BptraceError(_("stdout is closed: use -o FILE"))
     tr = load_trace_for(args, args.epochs)
     note_default_detail(tr, args.detail)
     text = dumps(tr, args.detail)

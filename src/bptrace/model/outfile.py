@@ -133,34 +133,3 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
                 _("{path}: cannot write ({reason})").format(path=shown, reason=exc.strerror)
             ) from None
         raise
-
-
-def write_stdout(text: str) -> None:
-    """``text`` to stdout; a full disk (``> /dev/full``) or a closed stdout is one error line."""
-    import sys
-
-    if sys.stdout is None:
-        raise BptraceError(_("stdout is closed: use -o FILE"))
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except (OSError, ValueError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _("closed")
-        _silence_stdout()
-        raise BptraceError(
-            _("stdout: cannot write ({reason}): use -o FILE").format(reason=why)
-        ) from None
-
-
-def _silence_stdout() -> None:
-    """Point fd 1 at /dev/null so the interpreter's last flush of stdout cannot fail again."""
-    import sys
-
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    with contextlib.suppress(Exception):
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
