@@ -9,7 +9,9 @@ entry is tied to its scalar step (``∂loss/∂W2[0,1] = ∂loss/∂w6``) and ch
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 
@@ -34,18 +36,30 @@ class Block:
     note: str = ""
 
 
+Entry = tuple[str, str, float, float, float]  # matrix entry, scalar, vector, step, autograd
+
+
 @dataclass
 class LayerMatrices:
-    """The vectorised backward step of layer ``k``."""
+    """The vectorised backward step of layer ``k``; its entries, each tied to its scalar
+    step, are made when asked (a wide layer has hundreds of thousands: the text shows 40)."""
 
     k: int
     blocks: list[Block]
-    entries: list[
-        tuple[str, str, float, float, float]
-    ]  # matrix entry, scalar, vector, step, autograd
+    count: int  # how many entries there are
+    make_entries: Callable[[], Iterator[Entry]]
 
     def block(self, name: str) -> Block:
         return next(b for b in self.blocks if b.name == name)
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every entry (each builds its scalar step)."""
+        return list(self.make_entries())
+
+    def first(self, n: int) -> list[Entry]:
+        """The first ``n`` entries, only those built."""
+        return list(islice(self.make_entries(), n))
 
 
 def shape(a: Array) -> str:
@@ -163,58 +177,48 @@ def layer_matrices(tr: Trace, name: str) -> LayerMatrices:
                 [[namer.bias(k, r) for r in range(n_out)]],
             )
         )
-    return LayerMatrices(k, blocks, _entries(tr, k, delta, dw, db))
+    count = dw.size + (db.size if db is not None and layer.bias is not None else 0) + delta.size
+    return LayerMatrices(k, blocks, count, lambda: _entries(tr, k, delta, dw, db))
 
 
-def _entries(
-    tr: Trace, k: int, delta: Array, dw: Array, db: Array | None
-) -> list[tuple[str, str, float, float, float]]:
+def _entries(tr: Trace, k: int, delta: Array, dw: Array, db: Array | None) -> Iterator[Entry]:
     """Each entry of ∂loss/∂W, ∂loss/∂b and Δ, tied to its scalar step and to autograd."""
     namer, steps = tr.namer, tr.steps
     layer = tr.layers[k - 1]
-    out = []
     for r in range(dw.shape[0]):
         for c in range(dw.shape[1]):
             n = namer.weight(k, r, c)
             step = steps[steps.index_of(n, "backward") or 0]
-            out.append(
-                (
-                    f"∂loss/∂W{k}[{r},{c}]",
-                    n,
-                    float(dw[r, c]),
-                    float(np.asarray(step.value, dtype=np.float64)),
-                    float(layer.weight.grad[r, c]),
-                )
+            yield (
+                f"∂loss/∂W{k}[{r},{c}]",
+                n,
+                float(dw[r, c]),
+                float(np.asarray(step.value, dtype=np.float64)),
+                float(layer.weight.grad[r, c]),
             )
     if db is not None and layer.bias is not None:
         for r in range(db.shape[0]):
             n = namer.bias(k, r)
             step = steps[steps.index_of(n, "backward") or 0]
-            out.append(
-                (
-                    f"∂loss/∂B{k}[{r}]",
-                    n,
-                    float(db[r]),
-                    float(np.asarray(step.value, dtype=np.float64)),
-                    float(layer.bias.grad[r]),
-                )
+            yield (
+                f"∂loss/∂B{k}[{r}]",
+                n,
+                float(db[r]),
+                float(np.asarray(step.value, dtype=np.float64)),
+                float(layer.bias.grad[r]),
             )
     for r in range(delta.shape[1]):
         n = namer.pre(k, r)
         step = steps[steps.index_of(n, "backward") or 0]
         values = np.atleast_1d(np.asarray(step.value, dtype=np.float64))
         for b in range(delta.shape[0]):
-            where = f"Δ{k}[{b},{r}]"
-            out.append(
-                (
-                    where,
-                    n if delta.shape[0] == 1 else f"{n} (sample {b + 1})",
-                    float(delta[b, r]),
-                    float(values[b]),
-                    float(layer.pre_grad[b, r]),
-                )
+            yield (
+                f"Δ{k}[{b},{r}]",
+                n if delta.shape[0] == 1 else f"{n} (sample {b + 1})",
+                float(delta[b, r]),
+                float(values[b]),
+                float(layer.pre_grad[b, r]),
             )
-    return out
 
 
 def matrix_text(a: Array, names: list[list[str]] | None = None) -> list[str]:
@@ -247,12 +251,12 @@ def lines(view: LayerMatrices, tr: Trace, max_entries: int = 40) -> list[str]:
     out.append("")
     out.append("each entry is one scalar step (vector = scalar step = autograd):")
     rtol, floor = tr.steps.rtol, floor_of(net.dtype)
-    for where, scalar, vec, step, auto in view.entries[:max_entries]:
+    for where, scalar, vec, step, auto in view.first(max_entries):
         ok = bool(
             agree(vec, step, rtol * max(abs(step), 1e-300, floor) + 1e-15)
             and agree(vec, auto, rtol * max(abs(auto), 1e-300, floor) + 1e-15)
         )
         out.append(f"  {where} = ∂loss/∂{scalar} = {fmt(vec)}  {'✓' if ok else '✗'}")
-    if len(view.entries) > max_entries:
-        out.append(f"  … {len(view.entries) - max_entries} more entries")
+    if view.count > max_entries:
+        out.append(f"  … {view.count - max_entries} more entries")
     return out
