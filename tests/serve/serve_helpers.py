@@ -140,7 +140,8 @@ class Client:
         os.close(slave)
         self.master = master
         self.raw = b""
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         while True:
@@ -175,10 +176,14 @@ class Client:
         os.write(self.master, data)
 
     def wait_exit(self, timeout: float = 20) -> int | None:
+        """ssh's exit status, once it and everything it wrote have arrived (the reader stops
+        when the pty closes): ``text`` is then complete, not racing the reader thread."""
         try:
-            return self.process.wait(timeout)
+            code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        self.reader.join(5)
+        return code
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):

@@ -30,7 +30,6 @@ _PLAIN: dict[type[nn.Module], Activation | None] = {
     nn.Tanh: Activation("tanh"),
     nn.ReLU: Activation("relu"),
 }
-_OTHER = Activation("other")  # a marker: not in _PLAIN
 
 _GLOBAL_HOOKS = (
     "_global_forward_hooks",
@@ -124,13 +123,14 @@ def _leaf(rec: Recorder, module: nn.Module, x: Any, paths: dict[int, str]) -> An
     if inplace(module):  # what the pre-hook does: keep the value it overwrites
         rec.protect(x)
     out = module.forward(x)  # all that module(x) does when survey() found it direct
-    kind = _PLAIN.get(type(module), _OTHER)
-    if kind is not _OTHER and isinstance(out, torch.Tensor):  # what rec.leaf would record
-        where = paths[id(module)] or type(module).__name__
-        if kind is None:
+    cls = type(module)
+    if cls in _PLAIN and isinstance(out, torch.Tensor):  # what rec.leaf would record
+        where = paths[id(module)] or cls.__name__
+        act = _PLAIN[cls]
+        if act is None:
             rec.events.append(Event("linear", where, x, out, out._version, module=module))
         else:
-            rec.events.append(Event("act", where, x, out, out._version, act=kind))
+            rec.events.append(Event("act", where, x, out, out._version, act=act))
     elif not isinstance(module, nn.Identity):
         rec.leaf(module, paths[id(module)] or type(module).__name__, x, out)
     return out
