@@ -71,9 +71,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise BptraceError(_("check needs NAME and EXPR, e.g. {example}").format(example=EXAMPLE))
     tr = load_trace_for(args)
     if not isinstance(tr, Trace):
-        raise BptraceError(
-            _("check works on MLPs (per-neuron names); this model is traced per module")
-        )
+        message = _("check works on MLPs (per-neuron names); this model is traced per module")
+        raise BptraceError("; ".join([message, *filter(None, [tr.refusal])]))  # and why
     from bptrace.model.check import Judge
     from bptrace.model.expr import parse
 

@@ -80,6 +80,7 @@ def _print_step(step: Step, rtol: float, console: Console) -> None:
         table.add_column(_("value"), justify="right")
         for f in step.factors:
             label = term_label(step.terms[f.term].label) if len(step.terms) > 1 else ""
-            table.add_row(label, f.name, f.formula, fmt_value(f.value))
+            # Text, not str: a str cell is read as Rich markup, which takes "[t1 = 0]" for a tag
+            table.add_row(Text(label), Text(f.name), Text(f.formula), fmt_value(f.value))
         console.print()
         console.print(table)

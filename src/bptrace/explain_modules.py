@@ -21,11 +21,11 @@ from bptrace.model.modules import ROOT, ModuleCall, ModuleTrace, ParamInfo, Tens
 def explain_module(tr: ModuleTrace, name: str, console: Console) -> None:
     """Print what the trace knows of ``name``, its steps, and its health flags."""
     if name not in tr and name != ROOT:
-        raise BptraceError(
-            _("unknown name {name!r} (this model has {names})").format(
-                name=name, names=tr.describe_names()
-            )
+        message = _("unknown name {name!r} (this model has {names})").format(
+            name=name, names=tr.describe_names()
         )
+        # why the model has no per-neuron names, when the per-neuron trace refused it
+        raise BptraceError("; ".join([message, *filter(None, [tr.refusal])]))
     m = tr.model
     console.print(
         Text(

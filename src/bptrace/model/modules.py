@@ -102,6 +102,7 @@ class ModuleTrace:
         self.model = model
         self.loss = loss
         self.warnings: list[str] = list(warnings or [])
+        self.refusal: str | None = None  # why the per-neuron trace refused it (not exported)
         self._parts: Parts | None = Parts(inputs, targets, modules, calls, params)
         self._build: Callable[[], Parts] | None = None
 

@@ -144,7 +144,8 @@ def trace_any(
             reason = str(exc)
     tr = trace_modules(model, inputs, targets, loss_fn, lr, name)
     if reason is not None:
-        tr.warnings.append(_("no per-neuron view: {reason}").format(reason=reason))
+        tr.refusal = _("no per-neuron view: {reason}").format(reason=reason)
+        tr.warnings.append(tr.refusal)
     return tr
 
 

@@ -92,10 +92,8 @@ def _cross_entropy(
                     "(one index per sample), got {shape}"
                 ).format(want=tuple(batch_shape), shape=tuple(targets.shape))
             )
-        if targets.numel() and _outside(targets, classes):
-            raise BptraceError(
-                _("CrossEntropyLoss class index out of range 0..{last}").format(last=classes - 1)
-            )
+        if targets.numel():
+            _check_indices(loss_fn, targets, classes)
         return LossInfo("cross_entropy", reduction, None, "indices")
     if targets.shape != output.shape:
         raise BptraceError(
@@ -107,7 +105,23 @@ def _cross_entropy(
     return LossInfo("cross_entropy", reduction, None, "probabilities")
 
 
-def _outside(targets: torch.Tensor, classes: int) -> bool:
-    """Some class index is below 0 or at least ``classes`` (one pass over the targets)."""
-    low, high = torch.aminmax(targets)
-    return int(low.item()) < 0 or int(high.item()) >= classes
+def _check_indices(loss_fn: nn.Module, targets: torch.Tensor, classes: int) -> None:
+    """Every class index lies in 0..classes-1 and none is the loss's ``ignore_index`` (torch
+    would leave that sample out of the loss and the mean; the formulas count every sample).
+    Read as a Python list: right after the forward pass, torch's or numpy's reductions cost
+    several times more for a batch's few indices (their code has left the caches)."""
+    values = targets.reshape(-1).tolist()
+    low, high = min(values), max(values)
+    ignore = int(getattr(loss_fn, "ignore_index", -100))
+    if low <= ignore <= high and ignore in values:
+        raise BptraceError(
+            _(
+                "CrossEntropyLoss(ignore_index={index}) leaves out sample {sample}, whose "
+                "target is {index}: the per-neuron trace counts every sample (drop the "
+                "sample, or give the loss another ignore_index)"
+            ).format(index=ignore, sample=values.index(ignore) + 1)
+        )
+    if low < 0 or high >= classes:
+        raise BptraceError(
+            _("CrossEntropyLoss class index out of range 0..{last}").format(last=classes - 1)
+        )

@@ -140,7 +140,8 @@ def step_body(step: Step, total: int, rtol: float) -> tuple[Group, object, str]:
             row = [f.name, f.formula, fmt_value(f.value)]
             if several:
                 row.insert(0, term_label(step.terms[f.term].label))
-            table.add_row(*row)
+            # Text, not str: a str cell is read as Rich markup, which takes "[t1 = 0]" for a tag
+            table.add_row(*[Text(cell) for cell in row])
             plain.append("  ".join(row))
         if len(shown) < len(step.factors):  # a batch of 64: the first few products
             more = _("… {n} more, the same factors").format(n=len(step.terms) - TERMS_SHOWN)
