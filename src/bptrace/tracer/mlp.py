@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -18,23 +17,21 @@ from torch import nn
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import Activation, LossInfo, NetworkInfo
-from bptrace.model.trace import Layer, Param, Trace
-from bptrace.tracer.biasshape import per_neuron
+from bptrace.model.trace import Trace
 from bptrace.tracer.capture import Event, Recorder, recording
 from bptrace.tracer.direct import Survey, run_direct, survey
 from bptrace.tracer.guards import refuse_empty, refuse_inference_in
 from bptrace.tracer.losses import loss_info
+from bptrace.tracer.mlp_layers import (
+    LayerCall,
+    Pair,
+    as_matrix,
+    input_grad_later,
+    layers,
+    wanted,
+)
 
 IDENTITY = Activation("identity")
-
-
-@dataclass
-class LayerCall:
-    """A Linear call and the activation that follows it (identity when there is none)."""
-
-    linear: Event
-    act: Activation
-    post: Event
 
 
 def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> list[LayerCall]:
@@ -74,12 +71,6 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
     if output is not expected:
         raise BptraceError(_("the model's output is not the last layer's output (not a plain MLP)"))
     return layers
-
-
-def _as_matrix(a: torch.Tensor) -> np.ndarray:
-    """A detached numpy view of ``a`` as a matrix (a copy for a tensor not on the CPU)."""
-    arr = a.numpy(force=True)
-    return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
 def _check_inputs(
@@ -151,17 +142,15 @@ def trace_mlp(
         # backward pass; straight into numpy, where the trace keeps them (one call, not three)
         snaps = {id(p): p.numpy(force=True).copy() for p in params.values()}
         with nullcontext() if torch.is_grad_enabled() else torch.enable_grad():
-            calls, pairs, output, loss, info, grads = _run(model, found, x, targets, loss_fn)
+            calls, pairs, output, loss, info, got = _run(model, found, x, targets, loss_fn)
     finally:
         for p in frozen:
             p.requires_grad_(False)
     notes: list[str] = []
-    layers = [
-        _layer(call, pair, (snaps, grads), found.paths, lr, notes)
-        for call, pair in zip(calls, pairs, strict=True)
-    ]
+    grads = iter(got)  # in the order mlp_layers.wanted asked for them
+    traced = layers(calls, pairs, grads, snaps, (found.paths, notes), lr)
     sizes = [call_in(calls[0])] + [c.linear.out.shape[-1] for c in calls]
-    out2 = layers[-1].post  # the model's output (checked by _structure), as a matrix
+    out2 = traced[-1].post  # the model's output (checked by _structure), as a matrix
     t = targets.numpy(force=True)
     t2 = (  # a copy either way: the caller's targets may change in place after the trace
         t.reshape(-1, 1).astype(np.float64)
@@ -176,63 +165,20 @@ def trace_mlp(
         dtype=str(dtype).removeprefix("torch."),
         lr=lr,
         name=name,
-        has_bias=tuple([layer.bias is not None for layer in layers]),
+        has_bias=tuple([layer.bias is not None for layer in traced]),
     )
     input_grad: np.ndarray | Callable[[], np.ndarray]
     if lazy_input:
-        input_grad = _input_grad_later(layers[0])
+        input_grad = input_grad_later(traced[0])
     else:
-        got = grads.get(id(x))
-        input_grad = _as_matrix(torch.zeros_like(x) if got is None else got)
-    tr = Trace(network, _as_matrix(x), input_grad, t2, loss.item(), layers)
+        last = next(grads, None)  # the input's, asked for last
+        input_grad = as_matrix(torch.zeros_like(x) if last is None else last)
+    tr = Trace(network, as_matrix(x), input_grad, t2, loss.item(), traced)
     tr.warnings.extend(notes)
     return tr
 
 
-def _layer(
-    call: LayerCall,
-    pair: Pair,
-    got: tuple[Snaps, Grads],
-    paths: dict[int, str],
-    lr: float | None,
-    notes: list[str],
-) -> Layer:
-    """One traced layer: its parameters (``pair``: snapshots), values and gradients as numpy
-    arrays; ``got`` is (the parameters' snapshots, every gradient)."""
-    grads = got[1]
-    weight = _param(pair[0], got, lr)
-    bias = None if pair[1] is None else _param(pair[1], got, lr)
-    width = weight.value.shape[0]
-    if bias is not None and bias.value.shape != (width,):  # set through .data, say
-        path = paths[id(call.linear.module)]
-        bias = per_neuron(bias, f"{path}." if path else "", width, notes)
-    linear, post = call.linear, call.post
-    pre_value = _as_matrix(linear.value)
-    post_value = pre_value if post is linear else _as_matrix(post.value)
-    return Layer(
-        weight,
-        bias,
-        pre_value,
-        _grad(linear, grads, pre_value),
-        post_value,
-        _grad(post, grads, post_value),
-    )
-
-
-def _input_grad_later(first: Layer) -> Callable[[], np.ndarray]:
-    """∂loss/∂inputs = ∂loss/∂l(layer 1) @ W1, the product autograd's Linear backward does."""
-
-    def compute() -> np.ndarray:
-        g = torch.from_numpy(first.pre_grad)
-        w = torch.from_numpy(first.weight.value)
-        return (g @ w).numpy()
-
-    return compute
-
-
-Grads = dict[int, torch.Tensor]  # keyed by id() of a tensor (input, parameter, recorded output)
-Snaps = dict[int, np.ndarray]  # id() of a parameter → a copy of its value before the run
-Pair = tuple[nn.Parameter, nn.Parameter | None]  # a Linear layer's own weight and bias
+Got = tuple[torch.Tensor | None, ...]  # the gradients, in the order mlp_layers.wanted asks
 
 
 def _run(
@@ -241,7 +187,7 @@ def _run(
     x: torch.Tensor,
     targets: torch.Tensor,
     loss_fn: nn.Module,
-) -> tuple[list[LayerCall], list[Pair], torch.Tensor, torch.Tensor, LossInfo, Grads]:
+) -> tuple[list[LayerCall], list[Pair], torch.Tensor, torch.Tensor, LossInfo, Got]:
     """Forward with the recorder, the loss, and one ``torch.autograd.grad`` for everything.
 
     Gradients go straight to us (nothing accumulates into ``.grad``): of the input, of every
@@ -290,16 +236,8 @@ def _run(
         raise BptraceError(
             _("parameter {name!r} does not belong to a traced Linear layer").format(name=stray[0])
         )
-    wanted = [x] if x.requires_grad else []
-    wanted += params.values()
-    for call in calls:
-        if not call.linear.hooked:
-            wanted.append(call.linear.out)
-        if call.post is not call.linear and not call.post.hooked:
-            wanted.append(call.post.out)
-    got = torch.autograd.grad(loss, wanted, allow_unused=True)
-    grads = {id(t): g for t, g in zip(wanted, got, strict=True) if g is not None}
-    return calls, pairs, output, loss, info, grads
+    got = torch.autograd.grad(loss, wanted(calls, pairs, x), allow_unused=True)
+    return calls, pairs, output, loss, info, got
 
 
 def _own_params(calls: list[LayerCall], params: dict[str, nn.Parameter]) -> list[Pair]:
@@ -346,25 +284,3 @@ def owned_path(model: nn.Module, module: nn.Module | None) -> str:
         if m is module:
             return f"{path}." if path else ""
     raise BptraceError(_("a traced Linear layer is not a submodule of the model"))
-
-
-def _param(p: nn.Parameter, got: tuple[Snaps, Grads], lr: float | None) -> Param:
-    """Parameter ``p``: its snapshot and gradient from ``got`` (snapshots, gradients)."""
-    value = got[0][id(p)]  # our copy
-    grad = got[1].get(id(p))  # a fresh gradient: a view of it is only this trace's
-    g = np.zeros_like(value) if grad is None else grad.numpy(force=True)
-    trainable = p.requires_grad
-    if lr is None:
-        return Param(value, g, trainable)
-    updated = torch.from_numpy(value).clone()
-    if trainable:
-        updated.add_(torch.from_numpy(g), alpha=-lr)  # exactly torch.optim.SGD's arithmetic
-    return Param(value, g, trainable, updated.numpy())
-
-
-def _grad(event: Event, grads: Grads, value: np.ndarray) -> np.ndarray:
-    """The gradient of the recorded output ``event`` (whose value is ``value``)."""
-    grad = event.grad[-1] if event.hooked and event.grad else grads.get(id(event.out))
-    if grad is None:
-        return np.zeros_like(value)
-    return _as_matrix(grad)
