@@ -61,6 +61,36 @@ def take_minus_formula(args: argparse.Namespace, extra: Sequence[str], argv: Seq
     return True
 
 
+HIDDEN = "\0formula"  # stands in for a formula starting with -h while argparse reads argv
+
+
+def hide_help_formula(argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """``check h1 '-h1*w5'``: argparse reads ``-h1*w5`` as ``-h`` (help, exit 0: "right").
+
+    The first word after ``check`` that starts with ``-h`` and is not ``-h`` itself is
+    replaced by a stand-in; :func:`unhide_formula` puts it back once argv is read.
+    """
+    words = list(argv)
+    if "check" not in words:
+        return words, None
+    for k in range(words.index("check") + 1, len(words)):
+        if words[k].startswith("-h") and words[k] != "-h":
+            formula, words[k] = words[k], HIDDEN
+            return words, formula
+    return words, None
+
+
+def unhide_formula(args: argparse.Namespace, extra: list[str], formula: str | None) -> list[str]:
+    """Put back the formula :func:`hide_help_formula` hid, wherever argparse put it (in
+    ``args``, or in the ``extra`` words it did not take, which are returned)."""
+    if formula is None:
+        return extra
+    for key in ("name", "expr"):
+        if getattr(args, key, None) == HIDDEN:
+            setattr(args, key, formula)
+    return [formula if word == HIDDEN else word for word in extra]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from bptrace.cli import load_trace_for
     from bptrace.model.trace import Trace

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bptrace.check_cli import take_minus_formula
+from bptrace.check_cli import hide_help_formula, take_minus_formula, unhide_formula
 from bptrace.cli_lang import add_lang_option, take_lang, use_language
 from bptrace.cli_output import silence_stdout, text_console, user_prints_to_stderr, write_out
 from bptrace.cli_worksheet import add_parser as add_worksheet_parser
@@ -353,7 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bptrace: error: {one_line(str(exc), 300 - 16)}", file=sys.stderr)
         return 2
     parser = build_parser()
+    argv, formula = hide_help_formula(argv)
     args, extra = parser.parse_known_args(argv)
+    extra = unhide_formula(args, extra, formula)
     if extra and not take_minus_formula(args, extra, argv):
         parser.error(_("unrecognized arguments: %s") % " ".join(extra))
     try:

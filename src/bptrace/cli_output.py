@@ -65,9 +65,38 @@ def silence_stdout() -> None:
 
 @contextlib.contextmanager
 def user_prints_to_stderr() -> Iterator[None]:
-    """Inside: Python-level prints (``print``, ``sys.stdout.write``) go to stderr."""
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+    """Inside: what user code writes to stdout goes to stderr: Python-level prints
+    (``print``, ``sys.stdout.write``) and, when stdout is a real file, writes to its file
+    descriptor too (``os.write(1, ...)``, C code)."""
+    saved = _point_stdout_fd_at_stderr()
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            _flush_c_stdio()  # what C code left in its stdout buffer goes to stderr too
+            os.dup2(saved[1], saved[0])
+            os.close(saved[1])
+
+
+def _point_stdout_fd_at_stderr() -> tuple[int, int] | None:
+    """Point stdout's descriptor at stderr's; (stdout's descriptor, a copy of its old
+    target), or None when stdout or stderr is not a real file (a test's capture)."""
+    try:
+        sys.stdout.flush()
+        out, err = sys.stdout.fileno(), sys.stderr.fileno()
+        saved = os.dup(out)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    os.dup2(err, out)
+    return out, saved
+
+
+def _flush_c_stdio() -> None:
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
 
 
 def text_console() -> tuple[Console, io.StringIO]:

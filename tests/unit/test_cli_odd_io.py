@@ -109,6 +109,39 @@ def test_prints_of_a_model_file_do_not_corrupt_the_exported_json(cli: Cli, tmp_p
         assert said not in result.out
 
 
+OS_WRITES = """\
+import ctypes
+import os
+
+import torch
+from torch import nn
+
+os.write(1, b"os.write at import\\n")
+
+
+def f():
+    os.write(1, b"os.write in the factory\\n")
+    ctypes.CDLL(None).printf(b"printf in the factory\\n")
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()).double()
+    x = torch.tensor([[0.05, 0.1]], dtype=torch.float64)
+    return model, x, torch.tensor([[0.01, 0.99]], dtype=torch.float64), nn.MSELoss()
+"""
+
+
+def test_writes_to_the_stdout_descriptor_do_not_corrupt_the_json(tmp_path: Path) -> None:
+    """A model file's ``os.write(1, ...)`` and C ``printf`` reached stdout, past the
+    Python-level redirect: the exported JSON did not parse."""
+    model = tmp_path / "writes.py"
+    model.write_text(OS_WRITES, encoding="utf-8")
+    out = tmp_path / "stdout.json"
+    with out.open("wb") as sink:
+        result = _run("export", "--model", f"{model}:f", stdout=sink.fileno())
+    assert result.code == 0, result.err
+    assert json.loads(out.read_text())["format"] == "bptrace.trace"
+    for said in ("os.write at import", "os.write in the factory", "printf in the factory"):
+        assert said in result.err
+
+
 # 3. a stdout that cannot take the text: one line naming the reason
 
 
@@ -166,6 +199,20 @@ def test_a_formula_starting_with_minus_is_judged(cli: Cli) -> None:
     assert wrong.code == 1, wrong.err
 
 
+def test_a_formula_starting_with_minus_h_is_judged_not_taken_for_help(cli: Cli) -> None:
+    """``check h1 '-h1*w5'`` printed check's help and exited 0 (the code for "right"):
+    argparse read ``-h1*w5`` as ``-h``. It is judged (wrong: exit 1), in either place of the
+    source option; ``-h`` alone still asks for help."""
+    wrong = cli("check", "h1", "-h1*w5")
+    assert wrong.code == 1 and "✗ wrong: ∂loss/∂h1" in wrong.out, (wrong.out, wrong.err)
+    assert "your formula uses h1" in wrong.out
+    wrong = cli("check", "--example", "classic", "h1", "-h1*w5")
+    assert wrong.code == 1 and "usage:" not in wrong.out
+    assert_one_error_line(cli("check", "w5", RIGHT_W5, "-h1"), "unrecognized arguments: -h1")
+    helped = cli("check", "h1", "-h")
+    assert helped.code == 0 and helped.out.startswith("usage: bptrace check")
+
+
 def test_only_a_formula_after_the_name_is_taken(cli: Cli) -> None:
     assert_one_error_line(cli("check", MINUS_RIGHT_W5, "w5"), "unrecognized arguments")
     assert_one_error_line(cli("check", "w5", RIGHT_W5, "-x"), "unrecognized arguments: -x")
@@ -187,3 +234,25 @@ def test_serve_web_on_a_busy_port_is_one_error_line() -> None:
 def test_serve_web_on_an_unresolvable_host_is_one_error_line() -> None:
     result = _run("serve", "web", "--host", "999.1.1.1", stdout=subprocess.DEVNULL)
     assert_one_error_line(result, "cannot listen on", "999.1.1.1")
+
+
+# 7. -o through a symbolic link writes the file it points to; the link stays
+
+
+def test_output_through_a_symlink_writes_its_target(cli: Cli, tmp_path: Path) -> None:
+    """``-o link.json`` replaced the link with a regular file, leaving its target stale."""
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to("real.json")
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to("new.json")
+    for target in (link, dangling):
+        result = cli("export", "-o", str(target))
+        assert result.code == 0, result.err
+        assert target.is_symlink()
+    assert json.loads(real.read_text())["format"] == "bptrace.trace"
+    assert json.loads((tmp_path / "new.json").read_text())["format"] == "bptrace.trace"
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    assert_one_error_line(cli("export", "-o", str(loop)), "cannot write")

@@ -1,6 +1,6 @@
 """Writing an output file (``-o FILE``, the app's export) safely.
 
-- Only a regular file (or a new name) is a target: a FIFO, a device (``/dev/null``) or a
+- Only a regular file (or a new name) is a target, through any symbolic link to it: a FIFO, a device (``/dev/null``) or a
   socket is refused rather than replaced by a regular file.
 - Written atomically: a temporary file beside the target, renamed over it. A new file gets
   the mode the umask gives (0644 under the usual umask 022), an existing file keeps its mode.
@@ -32,6 +32,8 @@ def check_target(path: str | os.PathLike[str]) -> Path:
         raise BptraceError(_("-o: empty file name (give a file name, or leave -o out for stdout)"))
     out = Path(path)
     shown = path_text(out)
+    if out.is_symlink():  # written through, as a shell's > does: the link stays a link
+        out = Path(os.path.realpath(out))
     directory = out.parent if str(out.parent) else Path(".")
     try:
         st = out.stat()
