@@ -160,7 +160,7 @@ def loss_gradient_formula(
         if n == 2:
             return f"({o} − {t})"
         return f"2({o} − {t})" if n == 1 else f"2({o} − {t})/{n}"
-    if loss.name == "l1":
+    if loss.name == "l1" or (loss.name == "smooth_l1" and not loss.beta):  # beta 0: L1
         return _over_n(f"sign({o} − {t})", n, wrap=False)
     if loss.name == "smooth_l1":
         beta = fmt(float(loss.beta or 0.0))
@@ -202,7 +202,9 @@ def loss_formula(loss: LossInfo, outs: list[str], targets: list[str], batch: int
         if (len(terms) > 1 or batch > 1) and loss.name != "bce"
         else _over_n(body, n, wrap=False)
     )
-    if loss.name == "smooth_l1":
+    if loss.name == "smooth_l1" and not loss.beta:  # torch's smooth_l1 with beta 0 is L1
+        text += ", s(d) = |d| (beta = 0)"
+    elif loss.name == "smooth_l1":
         beta = fmt(float(loss.beta or 0.0))
         text += f", s(d) = 0.5·d²/{beta} if |d| < {beta} else |d| − 0.5·{beta}"
     return text
