@@ -19,6 +19,7 @@ from bptrace.cli_worksheet import cmd_worksheet
 from bptrace.clisource import merge_sources, note_default_detail
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
+from bptrace.model.trace import MAX_EPOCHS
 from bptrace.serve.command import add_serve, cmd_serve
 
 if TYPE_CHECKING:
@@ -45,6 +46,10 @@ def _epochs(text: str) -> int:
         ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(_("must be >= 0, got {value}").format(value=value))
+    if value > MAX_EPOCHS:  # a loss value per epoch is kept, and shown
+        raise argparse.ArgumentTypeError(
+            _("at most {max}, got {value}").format(max=f"{MAX_EPOCHS:,}", value=value)
+        )
     return value
 
 

@@ -1,7 +1,12 @@
-"""Loss settings at their edges, written as torch computes them: smooth_l1 with beta 0 is L1
-(it was shown as ``(o1 − t1)/0 if |o1 − t1| < 0 else sign(o1 − t1)``)."""
+"""Settings at their edges: smooth_l1 with beta 0 is written as the L1 torch computes (it
+was shown as ``(o1 − t1)/0 if |o1 − t1| < 0 else sign(o1 − t1)``); epochs are bounded."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from bptrace_test_helpers import Result, assert_one_error_line
 
 import bptrace
 from bptrace.model.spec import parse_spec_text
@@ -35,3 +40,19 @@ def test_smooth_l1_with_a_beta_keeps_its_two_pieces() -> None:
         "∂loss/∂o1 = [(o1 − t1)/0.50 if |o1 − t1| < 0.50 else sign(o1 − t1)]/4"
     ), grad.formula
     assert isinstance(tr, bptrace.Trace)
+
+
+def test_epochs_have_the_training_screens_upper_bound(
+    cli: Callable[..., Result],
+) -> None:
+    """``--epochs`` had no upper bound (a loss value per epoch is kept: 10**9 epochs ran for
+    hours and filled memory); the training screen's 1,000,000 now bounds the CLI and
+    ``bptrace.train`` too, which also refuse a bool or a fraction."""
+    assert_one_error_line(
+        cli("export", "--epochs", "1000001"), "--epochs: at most 1,000,000, got 1000001"
+    )
+    model, inputs, targets, loss_fn = bptrace.classic()
+    for epochs in (10**7, -1, True, 2.5):
+        with pytest.raises(bptrace.BptraceError, match="a whole number from 0 to 1,000,000"):
+            bptrace.train(model, inputs, targets, loss_fn, 0.5, epochs)  # type: ignore[arg-type]
+    assert len(bptrace.train(model, inputs, targets, loss_fn, 0.5, 3).loss) == 4

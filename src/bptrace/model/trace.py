@@ -51,6 +51,9 @@ class Layer:
     post_grad: Array
 
 
+MAX_EPOCHS = 1_000_000  # --epochs, the training screen's N and train(): the loss curve's length
+
+
 @dataclass
 class Training:
     """The result of ``--epochs N``: the loss before each SGD step and after the last."""

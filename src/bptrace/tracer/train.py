@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from bptrace.model.errors import BptraceError, Cancelled
-from bptrace.model.trace import Training
+from bptrace.i18n import _
+from bptrace.model.trace import MAX_EPOCHS, Training
 from bptrace.tracer.biasshape import final_bias
 from bptrace.tracer.mlp import owned_path
 
@@ -32,8 +33,12 @@ def train(
     Parameters with ``requires_grad=False`` (frozen biases) are not trained. ``loss`` holds
     the loss before each step and after the last one (``epochs + 1`` numbers).
     """
-    if epochs < 0:
-        raise BptraceError(f"--epochs: must be >= 0, got {epochs}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs <= MAX_EPOCHS:
+        raise BptraceError(
+            _("--epochs: must be a whole number from 0 to {max}, got {epochs!r}").format(
+                max=f"{MAX_EPOCHS:,}", epochs=epochs
+            )
+        )
     if not lr > 0:
         raise BptraceError(f"lr: must be > 0, got {lr}")
     work = copy.deepcopy(model)
