@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bptrace.model.errors import BptraceError, Cancelled
 from bptrace.i18n import _
+from bptrace.model.errors import BptraceError, Cancelled
 from bptrace.model.trace import MAX_EPOCHS, Training
 from bptrace.tracer.biasshape import final_bias
 from bptrace.tracer.mlp import owned_path
