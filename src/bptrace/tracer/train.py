@@ -33,7 +33,8 @@ def train(
     Parameters with ``requires_grad=False`` (frozen biases) are not trained. ``loss`` holds
     the loss before each step and after the last one (``epochs + 1`` numbers).
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 0 <= epochs <= MAX_EPOCHS:
+    whole = not isinstance(epochs, bool) and hasattr(epochs, "__index__")  # int, numpy's ints
+    if not whole or not 0 <= epochs <= MAX_EPOCHS:
         raise BptraceError(
             _("--epochs: must be a whole number from 0 to {max}, got {epochs!r}").format(
                 max=f"{MAX_EPOCHS:,}", epochs=epochs
@@ -41,6 +42,7 @@ def train(
         )
     if not lr > 0:
         raise BptraceError(f"lr: must be > 0, got {lr}")
+    epochs = int(epochs)
     work = copy.deepcopy(model)
     paths = [
         owned_path(model, m)
