@@ -56,3 +56,34 @@ def test_epochs_have_the_training_screens_upper_bound(
         with pytest.raises(bptrace.BptraceError, match="a whole number from 0 to 1,000,000"):
             bptrace.train(model, inputs, targets, loss_fn, 0.5, epochs)  # type: ignore[arg-type]
     assert len(bptrace.train(model, inputs, targets, loss_fn, 0.5, 3).loss) == 4
+
+
+def test_bce_at_a_saturated_output_is_written_with_torchs_clamps() -> None:
+    """An output of exactly 1 with target 0: torch clamps ln at −100 and o(1 − o) at 1e-12.
+    The steps said ``1 × ln 0 = 100`` and ``(o1 − t1)/(o1(1 − o1)) = 1000000003995.8`` with no
+    word of either clamp; the numbers stay torch's."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid()).double()
+    with torch.no_grad():
+        model[0].weight.fill_(100.0)  # σ(100) is 1.0 in float64
+        model[0].bias.fill_(0.0)
+    x = torch.tensor([[1.0]], dtype=torch.float64)
+    tr = bptrace.trace(model, x, torch.tensor([[0.0]], dtype=torch.float64), nn.BCELoss())
+    steps = tr.steps
+    loss = steps[steps.index_of("loss", "forward")]
+    assert loss.substituted == "−(0 × ln 1 + 1 × max(ln 0, −100))", loss.substituted
+    assert tr.loss == 100.0
+    grad = steps[steps.index_of("o1", "backward")]
+    assert grad.formula == "∂loss/∂o1 = (o1 − t1)/max(o1(1 − o1), 1e-12)", grad.formula
+    assert grad.agrees and grad.autograd == 1000000003995.8029
+    plain = bptrace.trace(
+        model,
+        torch.tensor([[0.01]], dtype=torch.float64),
+        torch.tensor([[0.0]], dtype=torch.float64),
+        nn.BCELoss(),
+    )
+    assert plain.steps[plain.steps.index_of("o1", "backward")].formula == (
+        "∂loss/∂o1 = (o1 − t1)/(o1(1 − o1))"
+    )

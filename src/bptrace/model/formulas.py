@@ -153,9 +153,16 @@ def _over_n(text: str, n: int, *, wrap: bool = True) -> str:
 
 
 def loss_gradient_formula(
-    loss: LossInfo, o: str, t: str, col: int, n: int, probs_sum_one: bool = True
+    loss: LossInfo,
+    o: str,
+    t: str,
+    col: int,
+    n: int,
+    probs_sum_one: bool = True,
+    clamped: bool = False,
 ) -> str:
-    """∂loss/∂o_j as text, e.g. ``(o1 − t1)`` for MSE averaged over two outputs."""
+    """∂loss/∂o_j as text, e.g. ``(o1 − t1)`` for MSE averaged over two outputs; ``clamped``:
+    some o_j(1 − o_j) of a BCE output is below torch's clamp (an output of 0 or 1)."""
     if loss.name == "mse":
         if n == 2:
             return f"({o} − {t})"
@@ -166,6 +173,8 @@ def loss_gradient_formula(
         beta = fmt(float(loss.beta or 0.0))
         core = f"({o} − {t})/{beta} if |{o} − {t}| < {beta} else sign({o} − {t})"
         return f"[{core}]/{n}" if n > 1 else core
+    if loss.name == "bce" and clamped:  # written as torch computes it
+        return _over_n(f"({o} − {t})/max({o}(1 − {o}), 1e-12)", n, wrap=False)
     if loss.name == "bce":
         return _over_n(f"({o} − {t})/({o}(1 − {o}))", n, wrap=False)
     p = f"p{col + 1}"
@@ -220,6 +229,16 @@ def _elementwise_term(loss: LossInfo, o: str, t: str) -> str:
     return f"{t}·ln {o} + (1 − {t})·ln(1 − {o})"
 
 
+def bce_clamped(out: Array) -> bool:
+    """Some BCE output is so near 0 or 1 that torch clamps its gradient's o(1 − o)."""
+    return bool(np.any(out * (1.0 - out) < BCE_EPS))
+
+
+def _ln(x: float) -> str:
+    """``ln x`` as BCELoss computes it: torch clamps the log at −100 (so ln 0 counts −100)."""
+    return f"ln {fmt(x)}" if x > 0 and np.log(x) >= -100 else f"max(ln {fmt(x)}, −100)"
+
+
 def loss_substituted(loss: LossInfo, out: Array, targets: Array, n: int) -> str:
     """The loss with every element's numbers put in (elided for large outputs/batches)."""
     batch, width = out.shape
@@ -246,7 +265,7 @@ def loss_substituted(loss: LossInfo, out: Array, targets: Array, n: int) -> str:
             return f"|{fmt(o)} − {fmt_signed(t1)}|"
         if loss.name == "smooth_l1":
             return f"s({fmt(o - t1)})"
-        return f"{fmt(t1)} × ln {fmt(o)} + {fmt(1 - t1)} × ln {fmt(1 - o)}"
+        return f"{fmt(t1)} × {_ln(o)} + {fmt(1 - t1)} × {_ln(1 - o)}"
 
     terms = Lazy(batch * width, term)
     body = elide(terms, " + ")

@@ -142,7 +142,7 @@ class BackwardSteps:
         out = layer.post.astype(np.float64)
         n = F.loss_count(net.loss, net.batch, out.shape[1])
         tname = namer.target(r) if net.loss.target_kind != "indices" else "t1"
-        form = F.loss_gradient_formula(net.loss, node, tname, r, n, self._probs_sum_one)
+        form = self._loss_grad_formula(node, tname, r, n)
         return self._checked(
             index,
             node,
@@ -211,7 +211,13 @@ class BackwardSteps:
         net = tr.network
         n = F.loss_count(net.loss, net.batch, net.sizes[-1])
         tname = namer.target(r) if net.loss.target_kind != "indices" else "t1"
-        return F.loss_gradient_formula(net.loss, node, tname, r, n, self._probs_sum_one)
+        return self._loss_grad_formula(node, tname, r, n)
+
+    def _loss_grad_formula(self, node: str, tname: str, r: int, n: int) -> str:
+        """∂loss/∂(output r) as the loss's formula, written as torch computes it."""
+        loss = self.tr.network.loss
+        clamped = loss.name == "bce" and F.bce_clamped(self.tr.layers[-1].post[:, r])
+        return F.loss_gradient_formula(loss, node, tname, r, n, self._probs_sum_one, clamped)
 
     def _param_step(self, index: int, k: int, r: int, c: int | None) -> Step:
         tr, namer, d = self.tr, self.tr.namer, self.derived
