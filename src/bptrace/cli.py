@@ -235,6 +235,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
     from bptrace.explain import explain
     from bptrace.explain_modules import explain_module
     from bptrace.model.health import check
@@ -260,7 +262,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if flags:
         console.print("\n" + _("gradient health of this network:"))
         for flag in flags:
-            console.print(f"  {flag.line()}")
+            console.print(Text(f"  {flag.line()}"))  # Text: a str would be read as markup
     write_out(text.getvalue())
     return 0
 

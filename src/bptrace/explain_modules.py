@@ -58,14 +58,15 @@ def _calls_for(tr: ModuleTrace, name: str) -> list[ModuleCall]:
 
 
 def _stats_lines(rows: list[tuple[str, TensorInfo | None]], console: Console) -> None:
+    # Text, not str: a label is a parameter's name, which may look like Rich markup ("[/]")
     width = max(cell_len(label) for label, _t in rows)
     for label, t in rows:
         pad = label + " " * (width - cell_len(label))
         if t is None:
-            console.print(f"  {pad}  " + _("none (no gradient flows here)"))
+            console.print(Text(f"  {pad}  " + _("none (no gradient flows here)")))
             continue
         shape = "×".join(map(str, t.shape)) or _("scalar")
-        console.print(f"  {pad}  {shape} {t.dtype}  {t.stats.short()}")
+        console.print(Text(f"  {pad}  {shape} {t.dtype}  {t.stats.short()}"))
 
 
 def _print_call(tr: ModuleTrace, call: ModuleCall, console: Console) -> None:

@@ -188,6 +188,7 @@ class BptraceApp(TraceApp):
         self.notify(
             _("saved {path}").format(path=Path(self.save_screenshot()).resolve()),
             title=_("screenshot"),
+            markup=False,  # the path may hold brackets
         )
 
     def action_help(self) -> None:

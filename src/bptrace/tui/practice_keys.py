@@ -65,6 +65,6 @@ class PracticeKeys:
         try:
             screen = MatrixScreen(tr, node)
         except BptraceError as exc:
-            self.notify(str(exc), severity="warning")  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="warning", markup=False)  # type: ignore[attr-defined]
             return
         self.app.push_screen(screen)  # type: ignore[attr-defined]

@@ -174,6 +174,7 @@ class TraceApp(App[None]):
                 _("{flags}\npress m for the module view").format(flags=lines),
                 title=_("gradient health"),
                 timeout=8,
+                markup=False,
             )
 
     @on(TraceFailed)

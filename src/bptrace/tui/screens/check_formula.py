@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -51,7 +52,7 @@ class CheckScreen(ModalScreen[None]):
 
     def show(self, text: str) -> None:
         self.text = text
-        self.query_one("#check-result", Static).update(text)
+        self.query_one("#check-result", Static).update(Content(text))  # quotes the formula
 
     @on(Input.Submitted, "#check-input")
     def submit(self, event: Input.Submitted) -> None:

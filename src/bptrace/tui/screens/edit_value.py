@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
@@ -50,7 +51,8 @@ class EditValueScreen(ModalScreen[float | None]):
             if self.check is not None:
                 self.check(value)
         except BptraceError as exc:
-            self.query_one("#error", Label).update(f"✗ {exc}")
+            # plain text: the message quotes what was typed, which may look like markup ("[/]")
+            self.query_one("#error", Label).update(Content(f"✗ {exc}"))
             return
         self.dismiss(value)
 

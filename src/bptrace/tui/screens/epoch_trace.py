@@ -8,6 +8,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -37,12 +38,10 @@ class EpochTraceScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         tr = self.trace
-        yield Static(
-            _("{name}: loss {loss} ({exact})").format(
-                name=tr.network.name or _("network"), loss=fmt(tr.loss), exact=repr(tr.loss)
-            ),
-            id="epoch-title",
+        title = _("{name}: loss {loss} ({exact})").format(
+            name=tr.network.name or _("network"), loss=fmt(tr.loss), exact=repr(tr.loss)
         )
+        yield Static(Content(title), id="epoch-title")  # the network's name: no markup
         options = []
         for step in tr.steps:
             text = Text()

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
@@ -47,7 +48,7 @@ class ExportPathScreen(ModalScreen[Path | None]):
     def submit(self, event: Input.Submitted) -> None:
         problem = path_problem(event.value)
         if problem is not None:
-            self.query_one("#error", Label).update(f"✗ {problem}")
+            self.query_one("#error", Label).update(Content(f"✗ {problem}"))  # quotes the path
             return
         self.dismiss(Path(event.value.strip()).expanduser())
 

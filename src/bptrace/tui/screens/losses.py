@@ -154,7 +154,7 @@ class LossesScreen(Screen[None]):
         try:
             demo = loss_demo(loss, pred, target, beta)
         except BptraceError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._show, demo)
 

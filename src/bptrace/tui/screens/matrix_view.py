@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -31,7 +32,7 @@ class MatrixScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="matrix-box"):
             yield Static(_("(esc closes; ↑/↓ scroll)"), id="matrix-title")
-            yield Static(self.text, id="matrix-text")
+            yield Static(Content(self.text), id="matrix-text")  # names the network: no markup
 
     def action_close(self) -> None:
         self.dismiss(None)

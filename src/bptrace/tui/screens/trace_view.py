@@ -270,7 +270,8 @@ class TraceScreen(PracticeKeys, Screen[None]):
     def editable_now(self) -> tuple[Trace, Spec] | None:
         """The trace and spec to edit, or None after saying why editing is not possible."""
         if self.read_only:
-            self.notify(self.read_only, title=_("read-only"), severity="warning")
+            # no markup: with --model it names the user's file, whose path may hold brackets
+            self.notify(self.read_only, title=_("read-only"), severity="warning", markup=False)
         elif self.trace is None or self.spec is None:
             self.notify(_("the trace is still loading…"), severity="warning")
         else:
@@ -363,6 +364,8 @@ class TraceScreen(PracticeKeys, Screen[None]):
                 except (BptraceError, OSError) as exc:
                     self.notify(str(exc), title=_("export failed"), severity="error", markup=False)
                 else:
-                    self.notify(_("wrote {path}").format(path=path), title=_("exported"))
+                    self.notify(
+                        _("wrote {path}").format(path=path), title=_("exported"), markup=False
+                    )
 
         self.app.push_screen(ExportPathScreen("bptrace-trace.json"), write)

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Label, ProgressBar, Static
@@ -90,9 +91,8 @@ class TrainingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         name = self._spec.name if self._spec else "classic 2-2-2"
-        yield Static(
-            _("Training: plain SGD on the {name} network").format(name=name), id="train-title"
-        )
+        title = _("Training: plain SGD on the {name} network").format(name=name)
+        yield Static(Content(title), id="train-title")  # a spec's name: no markup
         with Horizontal(id="train-form"):
             yield Label("N ")
             yield Input(str(self._epochs), id="train-n", compact=True, restrict=r"[0-9_]*")
@@ -150,7 +150,7 @@ class TrainingScreen(Screen[None]):
                 self.app.call_from_thread(self._status, f"{exc}")
             return
         except BptraceError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
         self.app.call_from_thread(self._finished, curve)
 
@@ -215,7 +215,8 @@ class TrainingScreen(Screen[None]):
         )
 
     def _status(self, text: str | Text) -> None:
-        self.query_one("#train-status", Static).update(text)
+        plain = Content(text) if isinstance(text, str) else text  # a str is never markup
+        self.query_one("#train-status", Static).update(plain)
 
     def action_open_trace(self) -> None:
         curve = self.curve

@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from bptrace.i18n import _
@@ -28,11 +29,11 @@ class QuizPane(VerticalScroll):
         self.text = _("loading…")
 
     def compose(self) -> ComposeResult:
-        yield Static(self.text, id="quiz-text")
+        yield Static(Content(self.text), id="quiz-text")
 
     def show_message(self, message: str) -> None:
         self.text = message
-        self.query_one("#quiz-text", Static).update(message)
+        self.query_one("#quiz-text", Static).update(Content(message))  # an error may quote a file
 
     def show(self, quiz: Quiz, index: int, feedback: tuple[str, ...]) -> None:
         from bptrace.model.describe import step_lines
