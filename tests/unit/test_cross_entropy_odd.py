@@ -107,3 +107,25 @@ def test_the_factor_table_shows_the_target_bracket(
     shown = console.export_text()
     rows = [line for line in shown.splitlines() if line.lstrip().startswith("∂loss/∂o1  ")]
     assert len(rows) == 1 and "(p1 − [t1 = 0])/4" in rows[0], shown
+
+
+def test_class_indices_of_the_wrong_type_are_named() -> None:
+    """int8/int32/bool indices were taken for probability targets ("must have the output's
+    shape (4, 3), got (4,)"), and int32 failed inside torch; float indices now get a hint."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 3)).double()
+    x = torch.randn(4, 3, dtype=torch.float64)
+    for dtype in (torch.int8, torch.int16, torch.int32, torch.bool):
+        with pytest.raises(
+            bptrace.BptraceError,
+            match=rf"class-index targets must be int64 \(torch.long\), got "
+            rf"{str(dtype).removeprefix('torch.')}: convert them with targets.long\(\)",
+        ):
+            bptrace.trace(model, x, torch.tensor([0, 1, 0, 1]).to(dtype), nn.CrossEntropyLoss())
+    with pytest.raises(bptrace.BptraceError, match=r"class indices must be integers"):
+        bptrace.trace(model, x, torch.tensor([0.0, 1, 2, 1]).double(), nn.CrossEntropyLoss())
+    for dtype in (torch.int64, torch.uint8):
+        tr = bptrace.trace(model, x, torch.tensor([0, 1, 2, 1]).to(dtype), nn.CrossEntropyLoss())
+        assert tr.network.loss.target_kind == "indices"

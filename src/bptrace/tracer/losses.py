@@ -84,7 +84,14 @@ def _cross_entropy(
         )
     batch_shape = output.shape[:-1]
     classes = output.shape[-1]
-    if targets.dtype in (torch.int64, torch.int32, torch.int16, torch.uint8):
+    if not targets.is_floating_point() and targets.dtype not in (torch.int64, torch.uint8):
+        raise BptraceError(  # torch's cross_entropy takes class indices as int64 (or uint8)
+            _(
+                "CrossEntropyLoss class-index targets must be int64 (torch.long), got {dtype}: "
+                "convert them with targets.long()"
+            ).format(dtype=str(targets.dtype).removeprefix("torch."))
+        )
+    if not targets.is_floating_point():
         if targets.shape != batch_shape:
             raise BptraceError(
                 _(
@@ -96,12 +103,12 @@ def _cross_entropy(
             _check_indices(loss_fn, targets, classes)
         return LossInfo("cross_entropy", reduction, None, "indices")
     if targets.shape != output.shape:
-        raise BptraceError(
-            _(
-                "CrossEntropyLoss probability targets must have the output's shape "
-                "{want}, got {shape}"
-            ).format(want=tuple(output.shape), shape=tuple(targets.shape))
-        )
+        message = _(
+            "CrossEntropyLoss probability targets must have the output's shape {want}, got {shape}"
+        ).format(want=tuple(output.shape), shape=tuple(targets.shape))
+        if targets.shape == batch_shape:  # class indices made as floats, by the look of it
+            message += _(" (class indices must be integers: targets.long())")
+        raise BptraceError(message)
     return LossInfo("cross_entropy", reduction, None, "probabilities")
 
 
