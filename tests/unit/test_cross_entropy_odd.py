@@ -129,3 +129,25 @@ def test_class_indices_of_the_wrong_type_are_named() -> None:
     for dtype in (torch.int64, torch.uint8):
         tr = bptrace.trace(model, x, torch.tensor([0, 1, 2, 1]).to(dtype), nn.CrossEntropyLoss())
         assert tr.network.loss.target_kind == "indices"
+
+
+def test_probability_targets_of_another_precision_are_refused() -> None:
+    """float32 probability targets on a float64 model: torch works part of the loss in float32
+    and every output step said DISAGREES (by about 1e-6), so the checker would call a right
+    formula wrong. Refused with the conversion to make; the same precision still traces."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Sigmoid(), nn.Linear(4, 2)).double()
+    x = torch.randn(4, 3, dtype=torch.float64)
+    probs = torch.rand(4, 2, dtype=torch.float64)
+    with pytest.raises(
+        bptrace.BptraceError,
+        match=r"probability targets are float32 but the model's output is float64: convert "
+        r"them to float64",
+    ):
+        bptrace.trace(model, x, probs.float(), nn.CrossEntropyLoss())
+    tr = bptrace.trace(model, x, probs, nn.CrossEntropyLoss())
+    checked = [s for s in tr.steps if s.agrees is not None]
+    assert len(checked) > 20 and all(s.agrees for s in checked)

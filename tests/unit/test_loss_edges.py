@@ -87,3 +87,17 @@ def test_bce_at_a_saturated_output_is_written_with_torchs_clamps() -> None:
     assert plain.steps[plain.steps.index_of("o1", "backward")].formula == (
         "∂loss/∂o1 = (o1 − t1)/(o1(1 − o1))"
     )
+
+
+def test_bfloat16_targets_are_refused_not_a_type_error() -> None:
+    """bfloat16 targets raised ``TypeError: Got unsupported ScalarType BFloat16`` (numpy
+    holds no bfloat16) out of ``bptrace.trace``; ``trace_any`` traces them per module."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.Sigmoid())
+    x, targets = torch.randn(4, 3), torch.rand(4, 2).to(torch.bfloat16)
+    with pytest.raises(bptrace.BptraceError, match="targets are bfloat16; bptrace reads float16"):
+        bptrace.trace(model, x, targets, nn.MSELoss())
+    tr = bptrace.trace_any(model, x, targets, nn.MSELoss())
+    assert "no per-neuron view: targets are bfloat16" in tr.warnings[0]

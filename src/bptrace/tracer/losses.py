@@ -9,6 +9,7 @@ from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.network import LossInfo
 
+_NUMPY_FLOATS = (torch.float16, torch.float32, torch.float64)  # what a trace can hold
 _LOSSES: dict[type[nn.Module], str] = {
     nn.MSELoss: "mse",
     nn.L1Loss: "l1",
@@ -29,6 +30,13 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
             )
         )
     assert isinstance(loss_fn, nn.Module)
+    if targets.is_floating_point() and targets.dtype not in _NUMPY_FLOATS:
+        raise BptraceError(
+            _(
+                "targets are {dtype}; bptrace reads float16, float32 and float64 targets "
+                "(convert them, e.g. targets.float())"
+            ).format(dtype=str(targets.dtype).removeprefix("torch."))
+        )
     reduction = getattr(loss_fn, "reduction", "mean")
     if reduction not in ("mean", "sum"):
         raise BptraceError(
@@ -109,6 +117,16 @@ def _cross_entropy(
         if targets.shape == batch_shape:  # class indices made as floats, by the look of it
             message += _(" (class indices must be integers: targets.long())")
         raise BptraceError(message)
+    if targets.dtype != output.dtype:  # torch then works part of it in the targets' precision
+        raise BptraceError(
+            _(
+                "CrossEntropyLoss probability targets are {dtype} but the model's output is "
+                "{want}: convert them to {want} (e.g. targets.to(torch.{want}))"
+            ).format(
+                dtype=str(targets.dtype).removeprefix("torch."),
+                want=str(output.dtype).removeprefix("torch."),
+            )
+        )
     return LossInfo("cross_entropy", reduction, None, "probabilities")
 
 
