@@ -167,3 +167,33 @@ def test_a_model_reference_with_no_file_name_says_so(cli: Callable[..., Result])
         cli("export", "--model", ":make"), "got ':make' (no file name before ':')"
     )
     assert_one_error_line(cli("export", "--model", "models.py"), "got 'models.py' (no ':')")
+
+
+def test_a_name_the_json_could_not_hold_is_refused(tmp_path: Path) -> None:
+    """``bptrace.trace(..., name=5)`` or a name with control characters was accepted, and the
+    JSON it exported was then refused by ``load_trace`` (as the CLI's spec check would have
+    refused the name). A ``--model`` path holding a newline is named by its quoted form."""
+    from bptrace.model.jsonio import dumps
+
+    model, inputs, targets, loss_fn = bptrace.classic()
+    for name in (5, "a\x1b[2J", "two\nlines"):
+        for call in (bptrace.trace, bptrace.trace_any):
+            with pytest.raises(bptrace.BptraceError, match="name must be a string of printable"):
+                call(model, inputs, targets, loss_fn, name=name)  # type: ignore[operator]
+    path = tmp_path / "a\nb.py"
+    path.write_text(
+        "import torch\nfrom torch import nn\n"
+        "def make():\n"
+        "    m = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid()).double()\n"
+        "    x = torch.tensor([[0.05, 0.1]], dtype=torch.float64)\n"
+        "    return m, x, torch.tensor([[0.01, 0.99]], dtype=torch.float64), nn.MSELoss()\n"
+    )
+    from bptrace.tracer.api import trace_file
+
+    tr = trace_file(f"{path}:make")
+    assert isinstance(tr, bptrace.Trace)
+    assert tr.network.name is not None and "\\n" in tr.network.name and "\n" not in tr.network.name
+    saved = tmp_path / "t.json"
+    saved.write_text(dumps(tr))
+    loaded = bptrace.load_trace(saved)
+    assert isinstance(loaded, bptrace.Trace) and loaded.network.name == tr.network.name

@@ -18,6 +18,7 @@ from torch import nn
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
 from bptrace.model.modules import ModuleTrace
+from bptrace.model.quote import q
 from bptrace.model.spec import Spec, read_spec
 from bptrace.model.trace import Trace, Training
 from bptrace.tracer.build import Example, build, classic
@@ -25,6 +26,7 @@ from bptrace.tracer.examples import MODULE_EXAMPLES, example
 from bptrace.tracer.guards import (
     hook_reason,
     refuse_bad_lr,
+    refuse_bad_name,
     refuse_complex,
     refuse_empty,
     refuse_inference,
@@ -75,6 +77,7 @@ def trace(
     if isinstance(model, nn.Module):  # its parameters and buffers: in trace_mlp's survey
         refuse_inference(model, inputs, targets, walk=False)
     refuse_bad_lr(lr)
+    refuse_bad_name(name)
     return trace_mlp(model, inputs, targets, loss_fn, lr, name)
 
 
@@ -130,6 +133,7 @@ def trace_any(
         refuse_inference(model, inputs, targets)
     refuse_empty(inputs)
     refuse_bad_lr(lr)
+    refuse_bad_name(name)
     refuse_complex(model, inputs)
     reason = None
     if looks_like_mlp(model, inputs, loss_fn):
@@ -156,7 +160,8 @@ def trace_file(
     from bptrace.tracer.usermodel import load_model
 
     model, inputs, targets, loss_fn = load_model(ref, state)
-    tr = trace_any(model, inputs, targets, loss_fn, lr, name=ref)
+    name = ref if ref.isprintable() else q(ref)  # a path may hold a newline; a name may not
+    tr = trace_any(model, inputs, targets, loss_fn, lr, name=name)
     if epochs:
         _train_or_refuse(tr, model, inputs, targets, loss_fn, lr, epochs, None, ref)
     return tr
@@ -231,7 +236,7 @@ def _network_of(
         from bptrace.tracer.usermodel import load_model
 
         ref, state, lr = model_ref
-        return load_model(ref, state), lr, ref
+        return load_model(ref, state), lr, ref if ref.isprintable() else q(ref)
     if example_name is not None:
         net, lr = example(example_name)
         return net, lr, example_name

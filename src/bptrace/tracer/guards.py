@@ -19,6 +19,7 @@ from torch.nn.modules import module as module_globals
 
 from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
+from bptrace.model.quote import q
 
 _WHAT_TO_DO = N_(
     "create them outside `with torch.inference_mode():` (or use `torch.no_grad()` there), "
@@ -61,6 +62,15 @@ def refuse_bad_lr(lr: object) -> None:
         return
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise BptraceError(_("lr must be a positive finite number, got {value!r}").format(value=lr))
+
+
+def refuse_bad_name(name: object) -> None:
+    """A clear error for a trace's name that its JSON could not be read back with (the file
+    check refuses a name that is not a string or holds control characters)."""
+    if name is not None and (not isinstance(name, str) or not name.isprintable()):
+        raise BptraceError(
+            _("name must be a string of printable characters, got {value}").format(value=q(name))
+        )
 
 
 def refuse_complex(model: object, inputs: object) -> None:
