@@ -197,3 +197,26 @@ def test_a_name_the_json_could_not_hold_is_refused(tmp_path: Path) -> None:
     saved.write_text(dumps(tr))
     loaded = bptrace.load_trace(saved)
     assert isinstance(loaded, bptrace.Trace) and loaded.network.name == tr.network.name
+
+
+def test_settings_and_widths_a_trace_could_not_hold_are_refused() -> None:
+    """A Linear layer with no outputs crashed with numpy's "need at least one array to
+    stack"; a LeakyReLU slope or a SmoothL1 beta of inf or nan was traced into a JSON that
+    ``load_trace`` refused. Each is refused by name (``trace_any`` traces per module)."""
+    import torch
+    from torch import nn
+
+    x, t = torch.randn(4, 3, dtype=torch.float64), torch.rand(4, 2, dtype=torch.float64)
+    empty = nn.Sequential(nn.Linear(3, 0), nn.Sigmoid(), nn.Linear(0, 2)).double()
+    with pytest.raises(bptrace.BptraceError, match=r"Linear layer '0' has no outputs"):
+        bptrace.trace(empty, x, t, nn.MSELoss())
+    assert "has no outputs" in bptrace.trace_any(empty, x, t, nn.MSELoss()).warnings[0]
+    for bad in (float("nan"), float("inf")):
+        leaky = nn.Sequential(nn.Linear(3, 2), nn.LeakyReLU(bad)).double()
+        with pytest.raises(
+            bptrace.BptraceError, match=r"LeakyReLU '1': negative_slope must be a finite number"
+        ):
+            bptrace.trace(leaky, x, t, nn.MSELoss())
+        plain = nn.Sequential(nn.Linear(3, 2)).double()
+        with pytest.raises(bptrace.BptraceError, match=r"SmoothL1Loss's beta must be a finite"):
+            bptrace.trace(plain, x, t, nn.SmoothL1Loss(beta=bad))

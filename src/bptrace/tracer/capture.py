@@ -8,6 +8,7 @@ gradient. Every hook is removed in a ``finally``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,12 +81,24 @@ def _function_activation(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any
     name = _ACT_FUNCS[func]
     if name == "leaky_relu":
         slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
-        return Activation(name, float(slope))
+        return Activation(name, _finite_slope(slope, getattr(func, "__name__", name)))
     if name == "softmax":
         _check_softmax_dim(
             _softmax_dim(args, kwargs), args[0], getattr(func, "__name__", "softmax")
         )
     return Activation(name)
+
+
+def _finite_slope(slope: Any, where: str) -> float:
+    """A leaky ReLU's slope, which the trace's JSON must be able to hold (a finite number)."""
+    value = float(slope)
+    if not math.isfinite(value):
+        raise BptraceError(
+            _("LeakyReLU {where!r}: negative_slope must be a finite number, got {slope}").format(
+                where=where, slope=value
+            )
+        )
+    return value
 
 
 def _check_softmax_dim(dim: Any, x: torch.Tensor, where: str) -> None:
@@ -102,7 +115,7 @@ def _module_activation(module: nn.Module, where: str, x: torch.Tensor) -> Activa
     if name is None:
         return None
     if isinstance(module, nn.LeakyReLU):
-        return Activation(name, float(module.negative_slope))
+        return Activation(name, _finite_slope(module.negative_slope, where))
     if isinstance(module, nn.Softmax):
         _check_softmax_dim(module.dim, x, where)
     return Activation(name)

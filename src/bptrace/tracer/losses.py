@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -78,6 +80,10 @@ def loss_info(loss_fn: object, output: torch.Tensor, targets: torch.Tensor) -> L
                 _("BCELoss needs outputs in [0, 1]: use a sigmoid output activation")
             )
     beta = float(loss_fn.beta) if name == "smooth_l1" else None  # type: ignore[arg-type]
+    if beta is not None and not math.isfinite(beta):  # the trace's JSON holds finite numbers
+        raise BptraceError(
+            _("SmoothL1Loss's beta must be a finite number, got {beta}").format(beta=beta)
+        )
     return LossInfo(name, reduction, beta, "values")
 
 

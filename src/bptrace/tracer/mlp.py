@@ -57,6 +57,10 @@ def _structure(events: list[Event], x: torch.Tensor, output: torch.Tensor) -> li
                     )
                 ).format(where=ev.where)
             )
+        if ev.out.dim() == 0 or ev.out.shape[-1] == 0:  # no neuron to show, no formula
+            raise BptraceError(
+                _("Linear layer {where!r} has no outputs (out_features=0)").format(where=ev.where)
+            )
         nxt = events[i + 1] if i + 1 < len(events) else None
         if nxt is not None and nxt.kind == "act" and nxt.inp is ev.out:
             assert nxt.act is not None
