@@ -82,10 +82,12 @@ def cmd_worksheet(
     from bptrace.model.worksheet_md import render_markdown
     from bptrace.model.worksheet_tex import render_latex
 
-    if args.answers and not args.blanks:
+    if args.answers is not None and not args.blanks:
         raise BptraceError(_("--answers needs --blanks (without it the worksheet is the key)"))
-    out = check_writable(args.output) if args.output else None
-    key = check_writable(args.answers) if args.answers else None
+    if args.answers == "":
+        raise BptraceError(_("--answers: empty file name (give the file for the answer key)"))
+    out = check_writable(args.output) if args.output is not None else None
+    key = check_writable(args.answers) if args.answers is not None else None
     if out is not None and key is not None and out.resolve() == key.resolve():
         raise BptraceError(
             _("{path}: -o and --answers name the same file").format(path=args.answers)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bptrace.i18n import _
 from bptrace.model.errors import BptraceError
+from bptrace.model.quote import q
 from bptrace.model.spec import Spec, parse_spec
 
 if TYPE_CHECKING:
@@ -37,9 +38,9 @@ def parse_number(text: str) -> float:
     try:
         value = float(stripped)
     except ValueError:
-        raise BptraceError(_("not a number: {text!r}").format(text=text.strip())) from None
+        raise BptraceError(_("not a number: {text}").format(text=q(text.strip()))) from None
     if not math.isfinite(value):
-        raise BptraceError(_("must be finite, got {text!r}").format(text=text.strip()))
+        raise BptraceError(_("must be finite, got {text}").format(text=q(text.strip())))
     return value
 
 

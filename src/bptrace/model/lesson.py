@@ -15,6 +15,7 @@ from typing import Any
 
 from bptrace.i18n import N_, _
 from bptrace.model.errors import BptraceError
+from bptrace.model.quote import q
 
 LESSON_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 LESSON_LOSSES = ("mse", "l1", "smooth_l1", "bce", "cross_entropy")
@@ -180,13 +181,13 @@ def parse_numbers(text: str, what: str) -> Any:
         raise BptraceError(_("{what}: type a list of numbers, e.g. [1.0, 2.5]").format(what=what))
     if not cleaned.startswith("["):
         cleaned = f"[{cleaned}]"
-    said = {"what": what, "text": text.strip()}
+    said = {"what": what, "text": q(text.strip())}
     try:
         value = json.loads(cleaned)
-    except json.JSONDecodeError:
-        raise BptraceError(_("{what}: not a list of numbers: {text!r}").format(**said)) from None
+    except (ValueError, RecursionError):  # also an int of over 4300 digits, [[[[… nested deep
+        raise BptraceError(_("{what}: not a list of numbers: {text}").format(**said)) from None
     if not isinstance(value, list) or not value:
-        raise BptraceError(_("{what}: expected a non-empty list, got {text!r}").format(**said))
+        raise BptraceError(_("{what}: expected a non-empty list, got {text}").format(**said))
     rows = value if isinstance(value[0], list) else [value]
     width = len(rows[0])
     for row in rows:
@@ -195,11 +196,21 @@ def parse_numbers(text: str, what: str) -> Any:
                 _("{what}: every row needs {width} numbers").format(what=what, width=width)
             )
         for v in row:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            if not _finite(v):
                 raise BptraceError(
-                    _("{what}: {value!r} is not a finite number").format(what=what, value=v)
+                    _("{what}: {value} is not a finite number").format(what=what, value=q(v))
                 )
     return value
+
+
+def _finite(v: object) -> bool:
+    """Whether ``v`` is a number a float holds (an int of 400 digits is not)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def pairing_warnings(output_activation: str, loss: str) -> list[str]:

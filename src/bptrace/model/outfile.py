@@ -32,10 +32,9 @@ def check_target(path: str | os.PathLike[str]) -> Path:
         raise BptraceError(_("-o: empty file name (give a file name, or leave -o out for stdout)"))
     out = Path(path)
     shown = path_text(out)
-    if out.is_symlink():  # written through, as a shell's > does: the link stays a link
-        out = Path(os.path.realpath(out))
-    directory = out.parent if str(out.parent) else Path(".")
     try:
+        if out.is_symlink():  # written through, as a shell's > does: the link stays a link
+            out = Path(os.path.realpath(out))
         st = out.stat()
     except FileNotFoundError:
         st = None
@@ -43,6 +42,7 @@ def check_target(path: str | os.PathLike[str]) -> Path:
         raise BptraceError(
             _("{path}: cannot write ({reason})").format(path=shown, reason=exc.strerror)
         ) from None
+    directory = out.parent if str(out.parent) else Path(".")
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise BptraceError(_("{path}: is a directory").format(path=shown))

@@ -14,18 +14,26 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from bptrace.i18n import N_, _
+from bptrace.model.quote import path_text
 
 
 def path_problem(text: str) -> str | None:
     """Why ``text`` is not a path the export can be written to, or None if it is."""
     if not text.strip():
         return _("type a file name, e.g. trace.json")
+    if "\0" in text:  # no system call takes it (Python raises ValueError)
+        return _("{path}: a file name cannot hold a NUL character").format(path=path_text(text))
     path = Path(text.strip()).expanduser()
-    if path.is_dir():
-        return _("{path} is a directory").format(path=path)
-    parent = path.parent
-    if not parent.is_dir():
-        return _("directory {directory} does not exist").format(directory=parent)
+    try:
+        if path.is_dir():
+            return _("{path} is a directory").format(path=path)
+        parent = path.parent
+        if not parent.is_dir():
+            return _("directory {directory} does not exist").format(directory=parent)
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        return _("{path}: cannot write ({reason})").format(
+            path=path_text(path), reason=exc.strerror
+        )
     return None
 
 
