@@ -72,3 +72,24 @@ def test_worksheet_empty_file_names_are_refused(argv: list[str], words: str) -> 
     result = run_subprocess("worksheet", *argv)
     assert_one_error_line(result, words)
     assert result.out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--authorized-keys", ""],
+        ["--authorized-keys", "KEYS", "--teacher-keys", ""],
+        ["--authorized-keys", "KEYS", "--host-key", ""],
+        ["--authorized-keys", "DIR"],
+    ],
+    ids=["authorized-keys", "teacher-keys", "host-key", "a-directory"],
+)
+def test_serve_ssh_refuses_in_one_line(tmp_path: Path, argv: list[str]) -> None:
+    """An empty key file name was read as '.' or as none (no teacher, the default host key),
+    and every refusal came after asyncssh's CryptographyDeprecationWarning (three lines more)."""
+    keys = tmp_path / "keys"
+    keys.write_text("")
+    paths = {"KEYS": str(keys), "DIR": str(tmp_path)}
+    result = run_subprocess("serve", "ssh", "--port", "1", *[paths.get(a, a) for a in argv])
+    assert_one_error_line(result)
+    assert "empty file name" in result.err or "Is a directory" in result.err

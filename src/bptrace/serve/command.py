@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from bptrace.serve.web import serve_web
 
         return serve_web(args.host, args.port, sources)
-    from bptrace.serve.keys import ClientKeys, default_host_key
-    from bptrace.serve.ssh import Options, serve
+    for option in ("authorized_keys", "teacher_keys", "host_key"):
+        if getattr(args, option) == "":  # an unset shell variable: not "no file", nor "."
+            name = option.replace("_", "-")
+            raise BptraceError(_("--{option}: empty file name").format(option=name))
+    with warnings.catch_warnings():  # asyncssh's DSA support warns on import: not our line
+        warnings.simplefilter("ignore")
+        from bptrace.serve.keys import ClientKeys, default_host_key
+        from bptrace.serve.ssh import Options, serve
 
     keys = ClientKeys(
         Path(args.authorized_keys), Path(args.teacher_keys) if args.teacher_keys else None
