@@ -270,6 +270,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from bptrace.model.files import check_readable
 
+    if not args.file:  # an unset shell variable: not the current directory
+        raise BptraceError(_("view: empty file name (give the trace's JSON file)"))
     check_readable(args.file)  # a missing file: one line at once, before any screen
     title = f"view {args.file}"
     if sys.stdin.isatty() and sys.stderr.isatty():  # a person at a terminal: a loading screen

@@ -93,3 +93,8 @@ def test_serve_ssh_refuses_in_one_line(tmp_path: Path, argv: list[str]) -> None:
     result = run_subprocess("serve", "ssh", "--port", "1", *[paths.get(a, a) for a in argv])
     assert_one_error_line(result)
     assert "empty file name" in result.err or "Is a directory" in result.err
+
+
+def test_view_of_an_empty_file_name() -> None:
+    """``bptrace view ''`` (an unset shell variable) said '.: is a directory'."""
+    assert_one_error_line(run_subprocess("view", ""), "view: empty file name")
