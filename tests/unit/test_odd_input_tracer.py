@@ -199,6 +199,7 @@ def test_a_name_the_json_could_not_hold_is_refused(tmp_path: Path) -> None:
     assert isinstance(loaded, bptrace.Trace) and loaded.network.name == tr.network.name
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors:UserWarning")  # torch's
 def test_settings_and_widths_a_trace_could_not_hold_are_refused() -> None:
     """A Linear layer with no outputs crashed with numpy's "need at least one array to
     stack"; a LeakyReLU slope or a SmoothL1 beta of inf or nan was traced into a JSON that
