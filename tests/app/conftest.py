@@ -37,6 +37,16 @@ async def ready(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def until_screen(pilot: Pilot[None], name: str) -> None:
+    """Wait until the screen on top is of the class called ``name``."""
+    for _ in range(1500):
+        if type(pilot.app.screen).__name__ == name:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+    assert type(pilot.app.screen).__name__ == name
+
+
 def pane(app: BptraceApp) -> str:
     return app.query_one(StepPane).text
 

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import main, ready
+from conftest import main, ready, until_screen
 from textual.pilot import Pilot
 
 from bptrace.tui.app import BptraceApp
-
-
-async def until_screen(pilot: Pilot[None], name: str) -> None:
-    for _ in range(1500):
-        if type(pilot.app.screen).__name__ == name:
-            break
-        await pilot.pause(0.02)
-    await pilot.pause()
-    assert type(pilot.app.screen).__name__ == name
 
 
 async def open_head(pilot: Pilot[None]) -> None:

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import classic_app, ready
+from conftest import classic_app, ready, until_screen
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
-from test_app_modules import open_head, until_screen
+from test_app_modules import open_head
 from textual.app import App
 from textual.widgets import Button, Checkbox, Label, RadioButton, RadioSet, Static
 from textual.widgets._footer import FooterKey

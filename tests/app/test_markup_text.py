@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import classic_app, header, main, ready
+from conftest import classic_app, header, main, ready, until_screen
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -59,15 +59,6 @@ def toasts(app: App[Any]) -> list[str]:
     """The text each notification on screen draws (its title, then its message); the app
     must run with ``run_test(notifications=True)``."""
     return [str(toast.render()) for toast in app.screen.query("Toast")]
-
-
-async def until_screen(pilot: Pilot[None], name: str) -> None:
-    for _ in range(1500):
-        if type(pilot.app.screen).__name__ == name:
-            break
-        await pilot.pause(0.02)
-    await pilot.pause()
-    assert type(pilot.app.screen).__name__ == name
 
 
 async def until_trace(pilot: Pilot[None]) -> None:
