@@ -18,7 +18,14 @@ import numpy as np
 from bptrace.i18n import N_, _
 from bptrace.model.chain import Variant, chain, show, variants
 from bptrace.model.expr import Expr, parse
-from bptrace.model.expr_eval import Env, evaluate, numbers, replace_numbers, variables
+from bptrace.model.expr_eval import (
+    Env,
+    evaluate,
+    has_grad,
+    numbers,
+    replace_numbers,
+    variables,
+)
 from bptrace.model.formulas import loss_count
 from bptrace.model.tolerance import Magnitudes, agree, floor_of, rtol_of
 from bptrace.model.trace import Array, Trace
@@ -191,7 +198,9 @@ class Judge:
         if index is not None:
             step = steps[index]
             lines.append(step.formula)
-        lines.append(in_names(self.target, show(self.correct_expr)))
+        written = show(self.correct_expr)
+        if written != self.target:  # not ``∂loss/∂o1 = ∂loss/∂o1``
+            lines.append(in_names(self.target, written))
         return lines
 
     # -- diagnosis ------------------------------------------------------------------------
@@ -330,7 +339,7 @@ class Judge:
                     names=", ".join(missing)
                 )
             )
-        if extra:
+        if extra and not has_grad(self.correct_expr):  # a ∂loss/∂x leaf may read any name
             lines.append(
                 _("your formula uses {names}, which {target} does not depend on").format(
                     names=", ".join(extra), target=self.target

@@ -91,6 +91,21 @@ def variables(expr: Expr) -> set[str]:
     return set()
 
 
+def has_grad(expr: Expr) -> bool:
+    """Whether the expression holds a ∂loss/∂x leaf (whose names are not written out)."""
+    if isinstance(expr, Grad):
+        return True
+    if isinstance(expr, Neg | Call):
+        return has_grad(expr.arg)
+    if isinstance(expr, Bin):
+        return has_grad(expr.left) or has_grad(expr.right)
+    if isinstance(expr, Prod):
+        return any(has_grad(f) for _, f in expr.factors)
+    if isinstance(expr, Sum):
+        return any(has_grad(t) for _, t in expr.terms)
+    return False
+
+
 def numbers(expr: Expr) -> list[float]:
     """Every number written in the expression."""
     if isinstance(expr, Num):
