@@ -323,3 +323,55 @@ def test_bad_input_of_the_sweep_exits_2_with_one_line(
         )
     )
     assert_one_error_line(cli("export", "--spec", str(bad)))
+
+
+@pytest.mark.parametrize(
+    ("kind", "red", "batch", "formula", "want", "refused"),
+    [
+        # BCE doubled: no "(o − t)²" (that is MSE's), no "mean over N = 1" (it is a sum)
+        ("bce", "sum", 1, "2*(o1 - t1)/(o1*(1 - o1))", "factor 2", ("(o − t)²", "mean")),
+        # MSE halved with reduction sum: the loss is a sum, not "a mean over N = 1"
+        ("mse", "sum", 1, "(o1 - t1)", "is a sum", ("mean over",)),
+        ("mse", "sum", 3, "(o1 - t1)", "is a sum", ("mean over",)),
+        # cross-entropy averages over the samples only: N = 3 (3 samples), not "2 outputs × 3"
+        (
+            "ce_indices",
+            "mean",
+            3,
+            "exp(o1)/(exp(o1) + exp(o2)) - 1",
+            "N = 3 (3 samples)",
+            ("(o − t)²", "outputs"),
+        ),
+    ],
+)
+def test_check_constant_factor_words_fit_the_loss(
+    cli: Callable[..., Result],
+    write_spec: Callable[..., Path],
+    kind: str,
+    red: str,
+    batch: int,
+    formula: str,
+    want: str,
+    refused: tuple[str, ...],
+) -> None:
+    spec = str(_spec(write_spec, kind, red, "sigmoid", batch))
+    res = cli("check", "o1", formula, "--spec", spec)
+    assert (res.code, res.err) == (1, ""), res.out
+    diagnosis = res.out.splitlines()[3]
+    assert want in diagnosis, diagnosis
+    for words in refused:
+        assert words not in diagnosis, diagnosis
+
+
+def test_unknown_name_lists_only_the_biases_that_exist(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Layer 1 has no bias: b1..b3 do not exist, so the list of names must not offer them."""
+    from bptrace_test_helpers import assert_one_error_line
+
+    path = tmp_path / "m.py"
+    path.write_text(MODEL_PY.format(dtype="float64", loss="MSELoss()"), encoding="utf-8")
+    for argv in (("explain", "b1"), ("check", "b1", "1")):
+        res = cli(*argv, "--model", f"{path}:make")
+        assert_one_error_line(res, "'b1'", "b4..b5")
+        assert "b1..b5" not in res.err, res.err

@@ -304,11 +304,12 @@ class Judge:
         net = self.tr.network
         n = loss_count(net.loss, net.batch, net.sizes[-1])
         outputs, batch = net.sizes[-1], net.batch
-        what = (
-            _("{outputs} outputs × {batch} samples").format(outputs=outputs, batch=batch)
-            if batch > 1
-            else _("{outputs} outputs").format(outputs=outputs)
-        )
+        if net.loss.name == "cross_entropy":  # one term per sample, not per output
+            what = _("{n} samples").format(n=batch)
+        elif batch > 1:
+            what = _("{outputs} outputs × {batch} samples").format(outputs=outputs, batch=batch)
+        else:
+            what = _("{outputs} outputs").format(outputs=outputs)
         mean = _("the loss is a mean over N = {n} ({what})").format(n=n, what=what)
         if abs(c + 1) < 1e-6:
             return _("a sign error: your formula is exactly minus the right one (o − t, not t − o)")
@@ -320,7 +321,13 @@ class Judge:
             return _(
                 "divided by N = {n} once too often: {mean}, and the 1/{n} appears once"
             ).format(mean=mean, n=n)
-        if abs(c - 2) < 1e-6 or abs(c - 0.5) < 1e-6 or abs(c - n / 2) < 1e-6 * n:
+        halved = abs(c - 2) < 1e-6 or abs(c - 0.5) < 1e-6 or abs(c - n / 2) < 1e-6 * n
+        if halved and net.loss.name == "mse" and n == 1:
+            return _(
+                "off by a factor {factor}: the derivative of (o − t)² is 2(o − t), and the loss "
+                "is a sum (reduction sum, no 1/N), so ∂loss/∂o = 2(o − t)"
+            ).format(factor=f"{c:g}")
+        if halved and net.loss.name == "mse":
             return _(
                 "off by a factor {factor}: the derivative of (o − t)² is 2(o − t), and {mean}, "
                 "so ∂loss/∂o = 2(o − t)/{n}"

@@ -158,7 +158,16 @@ class Trace:
         s, nb = self.network.sizes, sum(self.network.sizes[1:])
         nw = sum(s[k] * s[k - 1] for k in range(1, len(s)))
         hidden = nb - s[-1]
-        parts = [f"i1..i{s[0]}", f"w1..w{nw}", f"b1..b{nb}", f"l1..l{nb}"]
+        spans: list[list[int]] = []  # b_k exists only where layer k's neurons have a bias
+        end = 0
+        for width, has in zip(s[1:], self.network.has_bias, strict=True):
+            if has and spans and spans[-1][1] == end:
+                spans[-1][1] = end + width
+            elif has:
+                spans.append([end + 1, end + width])
+            end += width
+        biases = [f"b{a}..b{b}" for a, b in spans]
+        parts = [f"i1..i{s[0]}", f"w1..w{nw}", *biases, f"l1..l{nb}"]
         if hidden:
             parts.append(f"h1..h{hidden}")
         parts += [f"o1..o{s[-1]}", "loss"]
