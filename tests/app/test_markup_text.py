@@ -9,7 +9,6 @@ crashed the app, ``[b]x`` showed as a bold ``x``.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +29,7 @@ from bptrace.tui.widgets.module_tree import ModuleTree
 
 NAMES = ["[/]", "[b]x"]  # a closing tag with nothing to close; a style tag
 
-MODEL = """
-import torch
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.parts = nn.ModuleDict({"[b]x": nn.Conv1d(1, 2, 3), "[/]": nn.Linear(4, 2)})
-
-    def forward(self, x):
-        return self.parts["[/]"](torch.relu(self.parts["[b]x"](x)).flatten(1))
-
-
-def make():
-    torch.manual_seed(0)
-    return Net(), torch.randn(3, 1, 4), torch.tensor([0, 1, 1]), nn.CrossEntropyLoss()
-"""
+MODEL = Path(__file__).parents[1] / "models" / "bracket_names.py"  # ModuleDict keys [b]x, [/]
 
 
 def shown(app: App[Any], selector: str) -> str:
@@ -141,10 +123,8 @@ async def test_a_spec_named_like_markup_opens_trains_and_shows_its_matrices(name
 
 # -- a model's module names ------------------------------------------------------------------
 @pytest.fixture
-def model_ref(tmp_path: Path) -> str:
-    path = tmp_path / "model.py"
-    path.write_text(textwrap.dedent(MODEL), encoding="utf-8")
-    return f"{path}:make"
+def model_ref() -> str:
+    return f"{MODEL}:make"
 
 
 def model_app(ref: str, monkeypatch: pytest.MonkeyPatch) -> BptraceApp:

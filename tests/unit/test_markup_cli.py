@@ -6,38 +6,18 @@ An ``nn.ModuleDict`` key can be any string; ``explain`` prints through a Rich Co
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from bptrace_test_helpers import Result
 
-MODEL = """
-import torch
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.parts = nn.ModuleDict({"[b]x": nn.Conv1d(1, 2, 3), "[/]": nn.Linear(4, 2)})
-
-    def forward(self, x):
-        return self.parts["[/]"](torch.relu(self.parts["[b]x"](x)).flatten(1))
-
-
-def make():
-    torch.manual_seed(0)
-    return Net(), torch.randn(3, 1, 4), torch.tensor([0, 1, 1]), nn.CrossEntropyLoss()
-"""
+MODEL = Path(__file__).parents[1] / "models" / "bracket_names.py"  # ModuleDict keys [b]x, [/]
 
 
 @pytest.fixture
-def model_ref(tmp_path: Path) -> str:
-    path = tmp_path / "model.py"
-    path.write_text(textwrap.dedent(MODEL), encoding="utf-8")
-    return f"{path}:make"
+def model_ref() -> str:
+    return f"{MODEL}:make"
 
 
 @pytest.mark.parametrize("key", ["[/]", "[b]x"])
